@@ -1,0 +1,40 @@
+# Two commands on a fresh machine: `make run` and `make test` (README).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8080
+DB ?= var/chatserver.sqlite3
+
+.PHONY: run test lint typecheck check bench clean setup
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	mkdir -p var
+	$(BIN)/chatserver demo --db $(DB)
+	$(BIN)/chatserver serve --db $(DB) --host $(HOST) --port $(PORT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+test: $(STAMP) lint typecheck
+	$(BIN)/pytest -q
+	PYTHONASYNCIODEBUG=1 $(BIN)/pytest -q -x tests/protocol tests/domain tests/store
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache
