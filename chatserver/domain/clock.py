@@ -14,11 +14,9 @@ from typing import Protocol
 class Clock(Protocol):
     def now_ms(self) -> int:
         """Milliseconds since the Unix epoch, UTC."""
-        ...
 
     def monotonic(self) -> float:
         """Seconds on a clock that never goes back, for timeouts and rates."""
-        ...
 
 
 class SystemClock:
