@@ -1,0 +1,161 @@
+"""Bytes in, frames out (and back): the only way frames cross the wire.
+
+``decode_client`` / ``decode_server`` turn one WebSocket binary message into a
+validated frame or raise ``ProtocolError``; nothing else escapes them, whatever
+the bytes (a fuzz test holds this). ``encode`` turns a frame into bytes.
+Validation is driven entirely by the field declarations in ``protocol.frames``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from types import NoneType, UnionType
+from typing import Any, Union, get_args, get_origin, get_type_hints
+
+import msgpack
+
+from protocol.errors import ErrorCode, ProtocolError
+from protocol.fields import FieldError, Spec
+from protocol.frames import CLIENT_FRAMES, SERVER_FRAMES, Frame, Record
+from protocol.limits import MAX_FRAME_BYTES
+
+
+@dataclass(frozen=True, slots=True)
+class FieldPlan:
+    """How one declared field is read, checked and documented."""
+
+    name: str
+    spec: Spec
+    required: bool
+    nullable: bool
+    default: Any
+    doc: str
+    type_name: str
+
+
+_PLANS: dict[type[Any], tuple[FieldPlan, ...]] = {}
+
+
+def plan(cls: type[Any]) -> tuple[FieldPlan, ...]:
+    """The field plans of a frame or record class, computed once."""
+    cached = _PLANS.get(cls)
+    if cached is not None:
+        return cached
+    hints = get_type_hints(cls, include_extras=True)
+    plans = []
+    for f in dataclasses.fields(cls):
+        args = get_args(hints[f.name])
+        base, extras = args[0], args[1:]
+        spec = next((a for a in extras if isinstance(a, Spec)), None)
+        doc = next((a for a in extras if isinstance(a, str)), "")
+        if spec is None:
+            raise TypeError(f"{cls.__name__}.{f.name} has no Spec")
+        nullable = _is_optional(base)
+        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        default = None if required else f.default
+        plans.append(FieldPlan(f.name, spec, required, nullable, default, doc, _type_name(base)))
+    result = tuple(plans)
+    _PLANS[cls] = result
+    return result
+
+
+def build_record(cls: type[Any], value: Any) -> Any:
+    """Validate a decoded map against ``cls``'s declaration and build it.
+
+    Raises FieldError whose message starts with the field path."""
+    if type(value) is not dict:
+        raise FieldError(f"expected map, got {type(value).__name__}")
+    kwargs: dict[str, Any] = {}
+    for p in plan(cls):
+        raw = value.get(p.name)
+        if raw is None:
+            if p.required:
+                raise FieldError(f"{p.name}: required")
+            continue
+        try:
+            kwargs[p.name] = p.spec.check(raw)
+        except FieldError as e:
+            raise FieldError(f"{p.name}: {e}") from None
+    return cls(**kwargs)
+
+
+def to_wire(value: Any) -> Any:
+    """A frame or record as plain msgpack-able data; nil optionals are left out."""
+    if isinstance(value, Frame | Record):
+        out: dict[str, Any] = {}
+        if isinstance(value, Frame):
+            out["t"] = value.TYPE
+        for p in plan(type(value)):
+            v = getattr(value, p.name)
+            if v is not None:
+                out[p.name] = to_wire(v)
+        return out
+    if isinstance(value, tuple | list):
+        return [to_wire(v) for v in value]
+    if isinstance(value, dict):
+        return {k: to_wire(v) for k, v in value.items()}
+    return value
+
+
+def encode(frame: Frame) -> bytes:
+    packed: bytes = msgpack.packb(to_wire(frame), use_bin_type=True)
+    return packed
+
+
+def decode_client(data: bytes) -> Frame:
+    """A frame a client sent (server side)."""
+    return _decode(data, CLIENT_FRAMES)
+
+
+def decode_server(data: bytes) -> Frame:
+    """A frame the server sent (client side)."""
+    return _decode(data, SERVER_FRAMES)
+
+
+def _decode(data: bytes, registry: dict[str, type[Frame]]) -> Frame:
+    if len(data) > MAX_FRAME_BYTES:
+        raise ProtocolError(
+            ErrorCode.frame_too_large, f"frame of {len(data)} bytes exceeds {MAX_FRAME_BYTES}"
+        )
+    try:
+        obj = msgpack.unpackb(data, raw=False, strict_map_key=True, use_list=True)
+    except Exception as e:  # every msgpack failure is the peer's fault: name it, keep the cause
+        raise ProtocolError(
+            ErrorCode.bad_frame, f"not valid MessagePack: {type(e).__name__}"
+        ) from e
+    if type(obj) is not dict:
+        raise ProtocolError(ErrorCode.bad_frame, "a frame must be a map")
+    t = obj.get("t")
+    if type(t) is not str:
+        raise ProtocolError(ErrorCode.bad_frame, "a frame needs a string field 't'")
+    cls = registry.get(t)
+    req_id = obj.get("id")
+    req_id = req_id if type(req_id) is int and 0 <= req_id < 2**31 else None
+    if cls is None:
+        err = ProtocolError(ErrorCode.unknown_type, f"unknown frame type {t[:40]!r}")
+        err.req_id = req_id
+        raise err
+    try:
+        frame: Frame = build_record(cls, obj)
+    except FieldError as e:
+        msg = str(e)
+        err = ProtocolError(ErrorCode.bad_field, f"{t}.{msg}", field=msg.split(":", 1)[0])
+        err.req_id = req_id
+        raise err from None
+    return frame
+
+
+def _is_optional(tp: Any) -> bool:
+    origin = get_origin(tp)
+    return (origin is Union or origin is UnionType) and NoneType in get_args(tp)
+
+
+def _type_name(tp: Any) -> str:
+    if _is_optional(tp):
+        inner = [a for a in get_args(tp) if a is not NoneType]
+        return _type_name(inner[0]) + " | nil"
+    origin = get_origin(tp)
+    if origin is tuple:
+        return f"array of {_type_name(get_args(tp)[0])}"
+    return getattr(tp, "__name__", str(tp))

@@ -1,0 +1,446 @@
+"""Every frame of the wire protocol, declared once.
+
+A frame is a frozen, slotted dataclass whose fields are
+``Annotated[type, Spec, "description"]``. The codec validates and builds
+frames from these declarations, and ``protocol.docgen`` writes the frame
+reference in docs/PROTOCOL.md from them.
+
+On the wire a frame is a MessagePack map: ``{"t": <type>, <field>: <value>, ...}``.
+Optional fields whose value is nil may be left out. Unknown keys are ignored
+(additive changes keep the protocol version).
+
+Requests from the client carry ``id`` (a number the client picks, unique
+among its requests in flight); the answer carries ``re`` = that id. Pushes
+from the server (``msg``, ``typing``, ``receipt``, ``case``, ...) carry no ``re``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, ClassVar, TypeVar
+
+from protocol.fields import Bool, Int, ListOf, Nested, OneOf, Str
+from protocol.limits import (
+    MAX_CID,
+    MAX_ID,
+    MAX_NAME,
+    MAX_PAGE,
+    MAX_REQ_ID,
+    MAX_SEQ,
+    MAX_TEXT,
+    MAX_TOKEN,
+)
+
+
+class Frame:
+    """Base of all frames. ``TYPE`` is the value of ``t`` on the wire."""
+
+    __slots__ = ()
+    TYPE: ClassVar[str] = ""
+
+
+class Record:
+    """Base of nested values (maps inside frames)."""
+
+    __slots__ = ()
+
+
+CLIENT_FRAMES: dict[str, type[Frame]] = {}
+SERVER_FRAMES: dict[str, type[Frame]] = {}
+RECORDS: list[type[Record]] = []
+
+
+F = TypeVar("F", bound=type["Frame"])
+R = TypeVar("R", bound=type["Record"])
+
+
+def client(cls: F) -> F:
+    """Register a frame the client sends."""
+    CLIENT_FRAMES[cls.TYPE] = cls
+    return cls
+
+
+def server(cls: F) -> F:
+    """Register a frame the server sends."""
+    SERVER_FRAMES[cls.TYPE] = cls
+    return cls
+
+
+def record(cls: R) -> R:
+    RECORDS.append(cls)
+    return cls
+
+
+# Shared field shapes
+ReqId = Annotated[int, Int(0, MAX_REQ_ID), "Request id chosen by the client"]
+Re = Annotated[int, Int(0, MAX_REQ_ID), "The `id` of the request this answers"]
+RoomId = Annotated[str, Str(MAX_ID, 1), "Room id (a case's chat room)"]
+Seq = Annotated[int, Int(0, MAX_SEQ), "Message number in the room (1, 2, 3, ...; 0 = none)"]
+UserId = Annotated[str, Str(MAX_ID, 1), "Opaque user id"]
+TimeMs = Annotated[int, Int(0, MAX_SEQ), "Milliseconds since 1970-01-01T00:00:00Z"]
+CaseId = Annotated[str, Str(MAX_ID, 1), "Case id"]
+
+ROLES = ("patient", "guardian", "staff", "consultant", "system")
+CLIENT_KINDS = ("widget", "desktop", "sdk", "bench")
+CASE_STATES = (
+    "triage",
+    "self_care",
+    "referred_112",
+    "queued",
+    "assigned",
+    "active",
+    "waiting",
+    "closed",
+    "reopened",
+)
+
+
+# ---------------------------------------------------------------- records
+
+
+@record
+@dataclass(frozen=True, slots=True)
+class Me(Record):
+    """Who the connection is authenticated as."""
+
+    user: UserId
+    kind: Annotated[str, OneOf(("patient", "staff")), "Patient or staff account"]
+    name: Annotated[str, Str(MAX_NAME), "Display name"]
+    roles: Annotated[
+        tuple[str, ...],
+        ListOf(Str(32), 16),
+        "Staff roles (nurse, physician, ...); empty for patients",
+    ] = ()
+    pools: Annotated[
+        tuple[str, ...], ListOf(Str(MAX_ID), 64), "Staff pools; empty for patients"
+    ] = ()
+
+
+@record
+@dataclass(frozen=True, slots=True)
+class Limits(Record):
+    """Limits the server enforces on this connection."""
+
+    max_frame: Annotated[int, Int(0, MAX_SEQ), "Largest frame in bytes"]
+    max_text: Annotated[int, Int(0, MAX_SEQ), "Longest message text in characters"]
+    rate: Annotated[int, Int(0, MAX_SEQ), "Commands per second sustained (token bucket)"]
+    burst: Annotated[int, Int(0, MAX_SEQ), "Commands allowed in a burst"]
+    max_subs: Annotated[int, Int(0, MAX_SEQ), "Rooms subscribed at once"]
+
+
+@record
+@dataclass(frozen=True, slots=True)
+class ReadMark(Record):
+    """The last message number a participant has read in a room."""
+
+    who: UserId
+    seq: Seq
+
+
+@record
+@dataclass(frozen=True, slots=True)
+class CaseInfo(Record):
+    """A case as its participants see it."""
+
+    case: CaseId
+    room: RoomId
+    state: Annotated[str, OneOf(CASE_STATES), "Life-cycle state"]
+    pool: Annotated[str, Str(MAX_ID), "The pool the case belongs to"]
+    entrance: Annotated[str, Str(MAX_ID), "The entrance the case came through"]
+    urgency: Annotated[int, Int(0, 6), "U0-U6 as 0-6 (lower is more urgent)"]
+    created: TimeMs
+    subject: Annotated[str, Str(MAX_NAME), "Name of the patient the case is about"]
+    complaint: Annotated[str, Str(MAX_TEXT), "The patient's own words"]
+    assignee: Annotated[str | None, Str(MAX_ID), "Staff user handling it, if any"] = None
+    assignee_name: Annotated[str | None, Str(MAX_NAME), "Display name of the assignee"] = None
+    closed: Annotated[int | None, Int(0, MAX_SEQ), "When it was closed (ms), if closed"] = None
+
+
+# ---------------------------------------------------------------- client → server
+
+
+@client
+@dataclass(frozen=True, slots=True)
+class Hello(Frame):
+    """First frame on every connection: protocol version and session token.
+
+    The token comes from an HTTP login (see Authentication). The server
+    answers ``welcome`` or closes the connection."""
+
+    TYPE: ClassVar[str] = "hello"
+    v: Annotated[int, Int(0, 1000), "Protocol version the client speaks"]
+    token: Annotated[str, Str(MAX_TOKEN, 1), "Session token from HTTP login"]
+    client: Annotated[str, OneOf(CLIENT_KINDS), "Kind of client (for metrics)"]
+    lang: Annotated[str | None, OneOf(("sv", "en")), "Preferred language for server texts"] = None
+
+
+@client
+@dataclass(frozen=True, slots=True)
+class Ping(Frame):
+    """Heartbeat; send one every ``welcome.heartbeat`` seconds when otherwise idle."""
+
+    TYPE: ClassVar[str] = "ping"
+    id: ReqId
+
+
+@client
+@dataclass(frozen=True, slots=True)
+class Subscribe(Frame):
+    """Follow a room: receive every message after ``after``, then live ones."""
+
+    TYPE: ClassVar[str] = "sub"
+    id: ReqId
+    room: RoomId
+    after: Annotated[int, Int(0, MAX_SEQ), "Last message number already seen (0 = all)"] = 0
+
+
+@client
+@dataclass(frozen=True, slots=True)
+class Unsubscribe(Frame):
+    """Stop following a room."""
+
+    TYPE: ClassVar[str] = "unsub"
+    id: ReqId
+    room: RoomId
+
+
+@client
+@dataclass(frozen=True, slots=True)
+class Send(Frame):
+    """Post a message. Resending the same ``cid`` returns the original number."""
+
+    TYPE: ClassVar[str] = "send"
+    id: ReqId
+    room: RoomId
+    cid: Annotated[str, Str(MAX_CID, 1), "Client-made message id, unique per sender and room"]
+    text: Annotated[str, Str(MAX_TEXT), "Message text (may be empty if att is set)"]
+    att: Annotated[str | None, Str(MAX_ID, 1), "Attachment id from an HTTP upload"] = None
+
+
+@client
+@dataclass(frozen=True, slots=True)
+class History(Frame):
+    """Page back through a room: up to ``limit`` messages numbered below ``before``."""
+
+    TYPE: ClassVar[str] = "history"
+    id: ReqId
+    room: RoomId
+    before: Annotated[int, Int(1, MAX_SEQ), "Return messages with seq < before"]
+    limit: Annotated[int, Int(1, MAX_PAGE), "Most messages to return"] = 50
+
+
+@client
+@dataclass(frozen=True, slots=True)
+class TypingC(Frame):
+    """The user is typing in a room (not stored; send at most every 2 s)."""
+
+    TYPE: ClassVar[str] = "typing"
+    room: RoomId
+
+
+@client
+@dataclass(frozen=True, slots=True)
+class Read(Frame):
+    """The user has read the room up to ``seq`` (stored; only ever moves forward)."""
+
+    TYPE: ClassVar[str] = "read"
+    room: RoomId
+    seq: Seq
+
+
+@client
+@dataclass(frozen=True, slots=True)
+class ListCases(Frame):
+    """The cases the user can see: a patient's own and their children's,
+    a staff member's assigned and consulted cases."""
+
+    TYPE: ClassVar[str] = "cases"
+    id: ReqId
+    closed: Annotated[bool, Bool(), "Include cases closed in the last 4 days"] = True
+
+
+@client
+@dataclass(frozen=True, slots=True)
+class OpenCase(Frame):
+    """Patient: open a case at an entrance with a description of the errand."""
+
+    TYPE: ClassVar[str] = "case_open"
+    id: ReqId
+    entrance: Annotated[str, Str(MAX_ID, 1), "Entrance key from the region's configuration"]
+    text: Annotated[str, Str(MAX_TEXT), "The errand in the patient's own words"]
+
+
+@client
+@dataclass(frozen=True, slots=True)
+class Claim(Frame):
+    """Staff: take a case (a given one, or the head of one of your pools' queues)."""
+
+    TYPE: ClassVar[str] = "claim"
+    id: ReqId
+    case: Annotated[str | None, Str(MAX_ID, 1), "The case to take; nil = next by deadline"] = None
+    pool: Annotated[str | None, Str(MAX_ID, 1), "With case nil: take from this pool only"] = None
+
+
+@client
+@dataclass(frozen=True, slots=True)
+class CloseCase(Frame):
+    """Staff: close a case with an outcome code."""
+
+    TYPE: ClassVar[str] = "case_close"
+    id: ReqId
+    case: CaseId
+    outcome: Annotated[
+        str,
+        OneOf(("advice", "booked", "referred", "transferred", "conduct", "no_answer")),
+        "Why the case ends",
+    ]
+
+
+# ---------------------------------------------------------------- server → client
+
+
+@server
+@dataclass(frozen=True, slots=True)
+class Welcome(Frame):
+    """Answer to hello: the session is authenticated."""
+
+    TYPE: ClassVar[str] = "welcome"
+    v: Annotated[int, Int(0, 1000), "Protocol version the server will speak"]
+    me: Annotated[Me, Nested(Me), "The authenticated user"]
+    heartbeat: Annotated[int, Int(1, 3600), "Send ping if idle this many seconds"]
+    idle_timeout: Annotated[int, Int(1, 3600), "Connection closed after this many silent seconds"]
+    limits: Annotated[Limits, Nested(Limits), "Limits for this connection"]
+    server_time: TimeMs
+
+
+@server
+@dataclass(frozen=True, slots=True)
+class Pong(Frame):
+    """Answer to ping."""
+
+    TYPE: ClassVar[str] = "pong"
+    re: Re
+    server_time: TimeMs
+
+
+@server
+@dataclass(frozen=True, slots=True)
+class Ok(Frame):
+    """A request succeeded and has nothing else to return."""
+
+    TYPE: ClassVar[str] = "ok"
+    re: Re
+
+
+@server
+@dataclass(frozen=True, slots=True)
+class Error(Frame):
+    """A request failed (``re`` set) or a frame could not be read (``re`` nil).
+
+    Nothing was changed by a failed request."""
+
+    TYPE: ClassVar[str] = "error"
+    code: Annotated[str, Str(64, 1), "Stable error code (see Error codes)"]
+    num: Annotated[int, Int(0, 9999), "Stable number of the code"]
+    message: Annotated[str, Str(1000), "Human-readable explanation (English)"]
+    re: Annotated[int | None, Int(0, MAX_REQ_ID), "The request that failed, if known"] = None
+    field: Annotated[str | None, Str(200), "The offending field, for bad_field"] = None
+
+
+@server
+@dataclass(frozen=True, slots=True)
+class Subscribed(Frame):
+    """Answer to sub. Missed messages (``after`` < seq ≤ ``head``) follow as
+    ``msg`` frames, in order, then live messages."""
+
+    TYPE: ClassVar[str] = "subbed"
+    re: Re
+    room: RoomId
+    head: Annotated[int, Int(0, MAX_SEQ), "Number of the newest committed message"]
+    reads: Annotated[tuple[ReadMark, ...], ListOf(Nested(ReadMark), 64), "Read marks"] = ()
+
+
+@server
+@dataclass(frozen=True, slots=True)
+class Ack(Frame):
+    """Answer to send: the message is stored durably under ``seq``."""
+
+    TYPE: ClassVar[str] = "ack"
+    re: Re
+    room: RoomId
+    cid: Annotated[str, Str(MAX_CID, 1), "The client id of the message"]
+    seq: Seq
+    ts: TimeMs
+
+
+@server
+@dataclass(frozen=True, slots=True)
+class Message(Frame):
+    """A committed message in a room (pushed live, on resume, and in pages)."""
+
+    TYPE: ClassVar[str] = "msg"
+    room: RoomId
+    seq: Seq
+    cid: Annotated[str, Str(MAX_CID), "The sender's client id"]
+    sender: UserId
+    name: Annotated[str, Str(MAX_NAME), "Sender's display name"]
+    role: Annotated[str, OneOf(ROLES), "Sender's role in the room"]
+    text: Annotated[str, Str(MAX_TEXT), "Message text"]
+    ts: TimeMs
+    att: Annotated[str | None, Str(MAX_ID, 1), "Attachment id (GET /api/attachments/{id})"] = None
+
+
+@server
+@dataclass(frozen=True, slots=True)
+class Page(Frame):
+    """Answer to history: messages in ascending order."""
+
+    TYPE: ClassVar[str] = "page"
+    re: Re
+    room: RoomId
+    msgs: Annotated[tuple[Message, ...], ListOf(Nested(Message), MAX_PAGE), "The messages"]
+    more: Annotated[bool, Bool(), "True if older messages exist"]
+
+
+@server
+@dataclass(frozen=True, slots=True)
+class TypingS(Frame):
+    """Someone else in the room is typing (lasts ~5 s unless repeated)."""
+
+    TYPE: ClassVar[str] = "typing"
+    room: RoomId
+    who: UserId
+    name: Annotated[str, Str(MAX_NAME), "Display name"]
+
+
+@server
+@dataclass(frozen=True, slots=True)
+class Receipt(Frame):
+    """A participant's read mark moved forward."""
+
+    TYPE: ClassVar[str] = "receipt"
+    room: RoomId
+    who: UserId
+    seq: Seq
+
+
+@server
+@dataclass(frozen=True, slots=True)
+class CaseList(Frame):
+    """Answer to cases."""
+
+    TYPE: ClassVar[str] = "case_list"
+    re: Re
+    cases: Annotated[tuple[CaseInfo, ...], ListOf(Nested(CaseInfo), 500), "Visible cases"]
+
+
+@server
+@dataclass(frozen=True, slots=True)
+class CaseUpdate(Frame):
+    """A case the user can see was created or changed (answer or push).
+
+    ``re`` is set when this answers case_open or claim."""
+
+    TYPE: ClassVar[str] = "case"
+    case: Annotated[CaseInfo, Nested(CaseInfo), "The case as it is now"]
+    re: Annotated[int | None, Int(0, MAX_REQ_ID), "The request this answers, if any"] = None
