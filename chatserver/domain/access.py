@@ -1,0 +1,40 @@
+"""Who may reach which case, decided in one place (DESIGN rule 9).
+
+A patient reaches their own cases and those of children they may act for.
+Staff reach cases of their pools, cases assigned to them, and cases they were
+asked to consult on. Patientdatalagen (2008:355) 4 kap. 1 §: access only for
+care the staff member takes part in.
+"""
+
+from __future__ import annotations
+
+from chatserver.domain.cases import Case
+from chatserver.domain.principals import Principal
+
+
+def room_role(p: Principal, case: Case, consultants: frozenset[str] = frozenset()) -> str | None:
+    """The role ``p`` has in the case's room, or None if no access at all."""
+    if p.kind == "patient":
+        if case.patient_id == p.user_id:
+            return "patient"
+        if case.patient_id in p.wards or case.actor_id == p.user_id:
+            return "guardian"
+        return None
+    if case.assignee == p.user_id or case.pool in p.pools:
+        return "staff"
+    if p.user_id in consultants:
+        return "consultant"
+    return None
+
+
+def basis(p: Principal, case: Case, consultants: frozenset[str] = frozenset()) -> str:
+    """The basis for access, as the audit log records it."""
+    if p.kind == "patient":
+        return "own_case" if case.patient_id == p.user_id else "guardian"
+    if case.assignee == p.user_id:
+        return "assigned"
+    if case.pool in p.pools:
+        return "pool_member"
+    if p.user_id in consultants:
+        return "consulted"
+    return "none"

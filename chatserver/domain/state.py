@@ -1,0 +1,277 @@
+"""The in-memory world: cases, rooms and pool queues, changed only here.
+
+Every command is a synchronous method: it checks, mutates memory and returns
+the events describing the change. The service hands those events to the
+store and shows them to anyone only after they are committed (DESIGN rule 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from chatserver.domain import access
+from chatserver.domain.cases import Case, CaseState, TransitionError
+from chatserver.domain.clock import Clock
+from chatserver.domain.errors import DomainError
+from chatserver.domain.events import (
+    CaseChanged,
+    ChatMessage,
+    Event,
+    MessagePosted,
+    ParticipantAdded,
+    ReadMoved,
+)
+from chatserver.domain.principals import Principal
+from chatserver.domain.queue import PoolQueue, Waiting
+from chatserver.domain.rooms import Room
+from chatserver.domain.urgency import DEFAULT_TARGET_MINUTES, Urgency
+
+REOPEN_WINDOW_MS = 4 * 24 * 3600 * 1000  # shared/DOMAIN.md: continue within 4 days
+
+
+class DeadlinePolicy(Protocol):
+    def deadline(self, pool: str, urgency: Urgency, enqueued: int) -> int:
+        """The latest first-response time for a case entering ``pool``'s queue."""
+
+
+class FixedTargets:
+    """Deadline = enqueue time + target; "end of day" targets count as 8 h.
+
+    Used where no opening hours are configured (tests, bench)."""
+
+    def deadline(self, pool: str, urgency: Urgency, enqueued: int) -> int:
+        minutes = DEFAULT_TARGET_MINUTES.get(urgency) or 8 * 60
+        return enqueued + minutes * 60_000
+
+
+@dataclass(slots=True)
+class Posted:
+    message: ChatMessage
+    new: bool
+    events: list[Event] = field(default_factory=list)
+
+
+class State:
+    def __init__(
+        self,
+        clock: Clock,
+        new_id: Callable[[], str],
+        deadlines: DeadlinePolicy | None = None,
+        max_cases_per_staff: int = 8,
+    ) -> None:
+        self.clock = clock
+        self.new_id = new_id
+        self.deadlines: DeadlinePolicy = deadlines or FixedTargets()
+        self.max_cases_per_staff = max_cases_per_staff
+        self.cases: dict[str, Case] = {}
+        self.rooms: dict[str, Room] = {}
+        self.queues: dict[str, PoolQueue] = {}
+        self.names: dict[str, str] = {}  # user id -> display name
+        self.by_user: dict[str, set[str]] = {}  # patient or staff id -> case ids
+        self.consultants: dict[str, frozenset[str]] = {}  # case id -> staff ids
+
+    # ------------------------------------------------------------ lookups
+
+    def queue(self, pool: str) -> PoolQueue:
+        q = self.queues.get(pool)
+        if q is None:
+            q = self.queues[pool] = PoolQueue(pool)
+        return q
+
+    def case(self, case_id: str) -> Case:
+        c = self.cases.get(case_id)
+        if c is None:
+            raise DomainError("not_found", f"no case {case_id}")
+        return c
+
+    def role_in(self, p: Principal, case: Case) -> str | None:
+        return access.room_role(p, case, self.consultants.get(case.id, frozenset()))
+
+    def visible_case(self, p: Principal, case_id: str) -> Case:
+        """The case if ``p`` may see it; otherwise not_found (never reveal existence)."""
+        c = self.cases.get(case_id)
+        if c is None or self.role_in(p, c) is None:
+            raise DomainError("not_found", f"no case {case_id}")
+        return c
+
+    def room_access(self, p: Principal, room_id: str) -> tuple[Room, Case, str]:
+        room = self.rooms.get(room_id)
+        case = self.cases.get(room_id)
+        role = self.role_in(p, case) if case is not None else None
+        if room is None or case is None or role is None:
+            raise DomainError("not_found", f"no room {room_id}")
+        return room, case, role
+
+    def cases_of(self, p: Principal) -> list[Case]:
+        ids = set(self.by_user.get(p.user_id, ()))
+        for ward in p.wards:
+            ids |= self.by_user.get(ward, set())
+        return sorted((self.cases[i] for i in ids), key=lambda c: c.created)
+
+    # ------------------------------------------------------------ commands
+
+    def open_case(
+        self,
+        actor: Principal,
+        *,
+        subject_id: str,
+        entrance: str,
+        pool: str,
+        urgency: Urgency,
+        complaint: str,
+    ) -> tuple[Case, list[Event]]:
+        """A case that goes straight to the queue (triage adds its own path)."""
+        now = self.clock.now_ms()
+        case_id = self.new_id()
+        case = Case(
+            id=case_id,
+            room=case_id,
+            patient_id=subject_id,
+            actor_id=actor.user_id,
+            entrance=entrance,
+            pool=pool,
+            state=CaseState.triage,
+            urgency=urgency,
+            complaint=complaint,
+            created=now,
+        )
+        events: list[Event] = [CaseChanged(case, "create", actor.user_id, now)]
+        self._put(case)
+        self.rooms[case.room] = Room(case.room)
+        events += self._join(case.room, subject_id, "patient", now)
+        if actor.user_id != subject_id:
+            events += self._join(case.room, actor.user_id, "guardian", now)
+        case, ev = self._enqueue(case, "enqueue", actor.user_id, now)
+        return case, events + ev
+
+    def claim(
+        self, staff: Principal, case_id: str | None, pool: str | None
+    ) -> tuple[Case, list[Event]]:
+        now = self.clock.now_ms()
+        if not staff.is_staff:
+            raise DomainError("forbidden", "only staff can claim cases")
+        mine = sum(1 for c in self.by_user.get(staff.user_id, ()) if self.cases[c].is_open)
+        if mine >= self.max_cases_per_staff:
+            raise DomainError("limit_reached", f"you already have {mine} open cases")
+        if case_id is None:
+            case_id = self._next_for(staff, pool)
+        case = self.case(case_id)
+        if case.pool not in staff.pools:
+            raise DomainError("not_found", f"no case {case_id} in your pools")
+        if case.state is not CaseState.queued:
+            raise DomainError("conflict", f"case {case_id} is already taken ({case.state})")
+        self.queue(case.pool).remove(case.id)
+        case = self._change(case, "assign", assignee=staff.user_id)
+        self.by_user.setdefault(staff.user_id, set()).add(case.id)
+        events: list[Event] = [CaseChanged(case, "assign", staff.user_id, now)]
+        events += self._join(case.room, staff.user_id, "staff", now)
+        return case, events
+
+    def close(self, staff: Principal, case_id: str, outcome: str) -> tuple[Case, list[Event]]:
+        now = self.clock.now_ms()
+        case = self.visible_case(staff, case_id)
+        if not staff.is_staff:
+            raise DomainError("forbidden", "only staff can close cases")
+        if case.state is CaseState.queued:
+            self.queue(case.pool).remove(case.id)
+        case = self._change(case, "close", closed=now, outcome=outcome)
+        return case, [CaseChanged(case, "close", staff.user_id, now)]
+
+    def post(
+        self, p: Principal, room_id: str, cid: str, text: str, att: str | None
+    ) -> Posted:
+        room, case, role = self.room_access(p, room_id)
+        known = room.find(p.user_id, cid)
+        if known is not None:
+            return Posted(known, False)
+        if not case.is_open:
+            raise DomainError("invalid_state", "the case is closed; continue it to write again")
+        now = self.clock.now_ms()
+        msg, _ = room.post(
+            sender=p.user_id, name=p.name, role=role, cid=cid, text=text, att=att, now=now
+        )
+        events: list[Event] = [MessagePosted(msg)]
+        action = "staff_reply" if p.is_staff else "patient_reply"
+        if (case.state, action) in _REPLY_MOVES:
+            case = self._change(case, action)
+            events.append(CaseChanged(case, action, p.user_id, now))
+        return Posted(msg, True, events)
+
+    def read(self, p: Principal, room_id: str, seq: int) -> list[Event]:
+        room, _, _ = self.room_access(p, room_id)
+        if room.move_read(p.user_id, seq):
+            return [ReadMoved(room_id, p.user_id, room.reads[p.user_id])]
+        return []
+
+    # ------------------------------------------------------------ recovery
+
+    def restore_case(self, case: Case) -> None:
+        self._put(case)
+        self.rooms.setdefault(case.room, Room(case.room))
+        if case.state is CaseState.queued:
+            self._queue_entry(case)
+
+    # ------------------------------------------------------------ internals
+
+    def _put(self, case: Case) -> None:
+        self.cases[case.id] = case
+        for uid in (case.patient_id, case.actor_id, case.assignee):
+            if uid is not None:
+                self.by_user.setdefault(uid, set()).add(case.id)
+
+    def _change(self, case: Case, action: str, **changes: object) -> Case:
+        try:
+            new = case.apply(action, **changes)
+        except TransitionError as e:
+            raise DomainError("invalid_state", str(e)) from None
+        self._put(new)
+        return new
+
+    def _enqueue(
+        self, case: Case, action: str, actor: str, now: int
+    ) -> tuple[Case, list[Event]]:
+        deadline = self.deadlines.deadline(case.pool, case.urgency, now)
+        case = self._change(case, action, enqueued=now, deadline=deadline)
+        self._queue_entry(case)
+        return case, [CaseChanged(case, action, actor, now)]
+
+    def _queue_entry(self, case: Case) -> None:
+        assert case.enqueued is not None and case.deadline is not None
+        self.queue(case.pool).push(Waiting(case.id, case.urgency, case.enqueued, case.deadline))
+
+    def _next_for(self, staff: Principal, pool: str | None) -> str:
+        pools = [pool] if pool is not None else sorted(staff.pools)
+        best: Waiting | None = None
+        for name in pools:
+            if name not in staff.pools:
+                raise DomainError("forbidden", f"you do not work in pool {name}")
+            head = self.queue(name).head()
+            if head is not None and (best is None or _before(head, best)):
+                best = head
+        if best is None:
+            raise DomainError("not_found", "no waiting cases in your pools")
+        return best.case_id
+
+    def _join(self, room_id: str, user_id: str, role: str, now: int) -> list[Event]:
+        room = self.rooms[room_id]
+        if room.participants.get(user_id) == role:
+            return []
+        room.participants[user_id] = role
+        return [ParticipantAdded(room_id, user_id, role, now)]
+
+
+_REPLY_MOVES = frozenset(
+    {
+        (CaseState.assigned, "staff_reply"),
+        (CaseState.waiting, "patient_reply"),
+    }
+)
+
+
+def _before(a: Waiting, b: Waiting) -> bool:
+    """Across pools: U1 first (FIFO), then earliest deadline."""
+    ka = (0, a.enqueued) if a.urgency is Urgency.U1 else (1, a.deadline)
+    kb = (0, b.enqueued) if b.urgency is Urgency.U1 else (1, b.deadline)
+    return ka < kb

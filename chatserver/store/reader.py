@@ -1,0 +1,123 @@
+"""Reads that happen while serving (history pages, resume beyond memory,
+attachments, sessions), on an aiosqlite connection beside the writer.
+
+WAL gives this connection a consistent snapshot per statement without
+blocking the writer. Only committed rows are ever visible here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from chatserver.store.db import PRAGMAS
+
+MessageRow = tuple[str, int, str, str, str, str, str, str | None, int]
+_MSG_COLS = "room, seq, cid, sender, name, role, text, att, ts"
+
+
+@dataclass(frozen=True, slots=True)
+class UserRow:
+    id: str
+    kind: str
+    username: str | None
+    pnr: str | None
+    name: str
+    roles: tuple[str, ...]
+    pools: tuple[str, ...]
+    pw_hash: str | None
+    disabled: bool
+
+
+USER_COLS = "id, kind, username, pnr, name, roles, pools, pw_hash, disabled"
+
+
+def user_row(r: Any) -> UserRow:
+    return UserRow(
+        r[0],
+        r[1],
+        r[2],
+        r[3],
+        r[4],
+        tuple(x for x in r[5].split(",") if x),
+        tuple(x for x in r[6].split(",") if x),
+        r[7],
+        bool(r[8]),
+    )
+
+
+class Reader:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    @classmethod
+    async def open(cls, path: str | Path) -> Reader:
+        conn = await aiosqlite.connect(str(path), isolation_level=None)
+        for pragma in PRAGMAS:
+            if "journal_mode" not in pragma:
+                await conn.execute(pragma)
+        await conn.execute("PRAGMA query_only=1")
+        return cls(conn)
+
+    async def close(self) -> None:
+        await self._conn.close()
+
+    async def messages_between(self, room: str, after: int, upto: int) -> list[MessageRow]:
+        """Messages with after < seq <= upto, ascending."""
+        cur = await self._conn.execute(
+            f"SELECT {_MSG_COLS} FROM messages WHERE room = ? AND seq > ? AND seq <= ? "
+            "ORDER BY seq",
+            (room, after, upto),
+        )
+        rows = await cur.fetchall()
+        return [tuple(r) for r in rows]
+
+    async def messages_before(
+        self, room: str, before: int, limit: int
+    ) -> tuple[list[MessageRow], bool]:
+        """Up to ``limit`` messages with seq < before, ascending, and whether older exist."""
+        cur = await self._conn.execute(
+            f"SELECT {_MSG_COLS} FROM messages WHERE room = ? AND seq < ? "
+            "ORDER BY seq DESC LIMIT ?",
+            (room, before, limit + 1),
+        )
+        rows = [tuple(r) for r in await cur.fetchall()]
+        more = len(rows) > limit
+        rows = rows[:limit]
+        rows.reverse()
+        return rows, more
+
+    async def attachment(self, att_id: str) -> tuple[str, str, bytes] | None:
+        """(room, mime, data) of an attachment."""
+        cur = await self._conn.execute(
+            "SELECT room, mime, data FROM attachments WHERE id = ?", (att_id,)
+        )
+        row = await cur.fetchone()
+        return None if row is None else (row[0], row[1], row[2])
+
+    async def session_user(self, token_hash: bytes, now: int) -> UserRow | None:
+        cur = await self._conn.execute(
+            f"SELECT {', '.join('u.' + c.strip() for c in USER_COLS.split(','))} "
+            "FROM sessions s JOIN users u ON u.id = s.user_id "
+            "WHERE s.token_hash = ? AND s.revoked = 0 AND s.expires > ? AND u.disabled = 0",
+            (token_hash, now),
+        )
+        row = await cur.fetchone()
+        return None if row is None else user_row(row)
+
+    async def user_by(self, column: str, value: str) -> UserRow | None:
+        if column not in ("id", "username", "pnr"):
+            raise ValueError(column)
+        cur = await self._conn.execute(
+            f"SELECT {USER_COLS} FROM users WHERE {column} = ?", (value,)
+        )
+        row = await cur.fetchone()
+        return None if row is None else user_row(row)
+
+    async def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Read-only ad-hoc query (reports); the connection refuses writes."""
+        cur = await self._conn.execute(sql, params)
+        return [tuple(r) for r in await cur.fetchall()]

@@ -1,0 +1,155 @@
+"""The SQL operations the writer applies, one builder per kind of row.
+
+Builders take plain values and return ``(sql, params)``; the SQL strings are
+module constants so the writer can batch equal statements (it compares them
+by identity).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+Op = tuple[str, Sequence[Any]]
+
+CASE_UPSERT = """
+INSERT INTO cases (id, room, patient_id, actor_id, entrance, pool, state, urgency, complaint,
+                   created, enqueued, deadline, assignee, closed, outcome)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET
+    pool = excluded.pool, state = excluded.state, urgency = excluded.urgency,
+    enqueued = excluded.enqueued, deadline = excluded.deadline, assignee = excluded.assignee,
+    closed = excluded.closed, outcome = excluded.outcome
+"""
+CASE_EVENT = """
+INSERT INTO case_events (case_id, at, action, actor, state, pool, urgency, note)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+"""
+MESSAGE = """
+INSERT INTO messages (room, seq, cid, sender, name, role, text, att, ts)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+RECEIPT = """
+INSERT INTO receipts (room, user_id, seq) VALUES (?, ?, ?)
+ON CONFLICT (room, user_id) DO UPDATE SET seq = max(seq, excluded.seq)
+"""
+PARTICIPANT = """
+INSERT INTO participants (room, user_id, role, added) VALUES (?, ?, ?, ?)
+ON CONFLICT (room, user_id) DO UPDATE SET role = excluded.role
+"""
+USER_INSERT = """
+INSERT INTO users (id, kind, username, pnr, name, roles, pools, pw_hash, created)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+USER_UPDATE = """
+UPDATE users SET name = ?, roles = ?, pools = ?, disabled = ? WHERE id = ?
+"""
+USER_PASSWORD = "UPDATE users SET pw_hash = ? WHERE id = ?"
+SESSION = """
+INSERT INTO sessions (token_hash, user_id, created, expires, client_addr) VALUES (?, ?, ?, ?, ?)
+"""
+SESSION_REVOKE = "UPDATE sessions SET revoked = 1 WHERE token_hash = ?"
+ATTACHMENT = """
+INSERT INTO attachments (id, room, uploader, mime, size, sha256, created, data)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+"""
+
+
+def case_row(
+    *,
+    id: str,
+    room: str,
+    patient_id: str,
+    actor_id: str,
+    entrance: str,
+    pool: str,
+    state: str,
+    urgency: int,
+    complaint: str,
+    created: int,
+    enqueued: int | None,
+    deadline: int | None,
+    assignee: str | None,
+    closed: int | None,
+    outcome: str | None,
+) -> Op:
+    return (
+        CASE_UPSERT,
+        (
+            id,
+            room,
+            patient_id,
+            actor_id,
+            entrance,
+            pool,
+            state,
+            urgency,
+            complaint,
+            created,
+            enqueued,
+            deadline,
+            assignee,
+            closed,
+            outcome,
+        ),
+    )
+
+
+def case_event(
+    case_id: str, at: int, action: str, actor: str, state: str, pool: str, urgency: int, note: str
+) -> Op:
+    return (CASE_EVENT, (case_id, at, action, actor, state, pool, urgency, note))
+
+
+def message(
+    room: str,
+    seq: int,
+    cid: str,
+    sender: str,
+    name: str,
+    role: str,
+    text: str,
+    att: str | None,
+    ts: int,
+) -> Op:
+    return (MESSAGE, (room, seq, cid, sender, name, role, text, att, ts))
+
+
+def receipt(room: str, user_id: str, seq: int) -> Op:
+    return (RECEIPT, (room, user_id, seq))
+
+
+def participant(room: str, user_id: str, role: str, added: int) -> Op:
+    return (PARTICIPANT, (room, user_id, role, added))
+
+
+def user_insert(
+    *,
+    id: str,
+    kind: str,
+    name: str,
+    created: int,
+    username: str | None = None,
+    pnr: str | None = None,
+    roles: Sequence[str] = (),
+    pools: Sequence[str] = (),
+    pw_hash: str | None = None,
+) -> Op:
+    return (
+        USER_INSERT,
+        (id, kind, username, pnr, name, ",".join(roles), ",".join(pools), pw_hash, created),
+    )
+
+
+def session(token_hash: bytes, user_id: str, created: int, expires: int, addr: str | None) -> Op:
+    return (SESSION, (token_hash, user_id, created, expires, addr))
+
+
+def session_revoke(token_hash: bytes) -> Op:
+    return (SESSION_REVOKE, (token_hash,))
+
+
+def attachment(
+    id: str, room: str, uploader: str, mime: str, sha256: str, created: int, data: bytes
+) -> Op:
+    return (ATTACHMENT, (id, room, uploader, mime, len(data), sha256, created, data))

@@ -1,0 +1,74 @@
+"""Start-up recovery: read what memory must hold back from the database.
+
+Memory holds open cases (and those closed within the reopen window), their
+rooms' participants, heads, read marks and recent messages (for resume and
+cid de-duplication). Everything else stays on disk and is read on demand.
+Reads run on a plain connection before the server serves anyone.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any
+
+from chatserver.store.reader import USER_COLS, MessageRow, UserRow, user_row
+
+CASE_COLS = (
+    "id, room, patient_id, actor_id, entrance, pool, state, urgency, complaint, created, "
+    "enqueued, deadline, assignee, closed, outcome"
+)
+
+
+@dataclass(slots=True)
+class Snapshot:
+    users: list[UserRow] = field(default_factory=list)
+    cases: list[tuple[Any, ...]] = field(default_factory=list)  # CASE_COLS order
+    participants: list[tuple[str, str, str]] = field(default_factory=list)
+    heads: dict[str, int] = field(default_factory=dict)
+    receipts: list[tuple[str, str, int]] = field(default_factory=list)
+    recent: list[MessageRow] = field(default_factory=list)
+
+
+def load(conn: sqlite3.Connection, *, closed_since: int, recent_per_room: int) -> Snapshot:
+    snap = Snapshot()
+    snap.users = [user_row(r) for r in conn.execute(f"SELECT {USER_COLS} FROM users")]
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS live_rooms (room TEXT PRIMARY KEY)")
+    conn.execute("DELETE FROM live_rooms")
+    snap.cases = list(
+        conn.execute(
+            f"SELECT {CASE_COLS} FROM cases WHERE state <> 'closed' "
+            f"UNION ALL SELECT {CASE_COLS} FROM cases WHERE closed >= ?",
+            (closed_since,),
+        )
+    )
+    conn.executemany(
+        "INSERT OR IGNORE INTO live_rooms VALUES (?)", [(c[1],) for c in snap.cases]
+    )
+    snap.participants = list(
+        conn.execute(
+            "SELECT p.room, p.user_id, p.role FROM participants p JOIN live_rooms l USING (room)"
+        )
+    )
+    snap.heads = dict(
+        conn.execute(
+            "SELECT l.room, (SELECT max(seq) FROM messages m WHERE m.room = l.room) "
+            "FROM live_rooms l"
+        )
+    )
+    snap.heads = {k: v or 0 for k, v in snap.heads.items()}
+    snap.receipts = list(
+        conn.execute(
+            "SELECT r.room, r.user_id, r.seq FROM receipts r JOIN live_rooms l USING (room)"
+        )
+    )
+    snap.recent = list(
+        conn.execute(
+            "SELECT m.room, m.seq, m.cid, m.sender, m.name, m.role, m.text, m.att, m.ts "
+            "FROM live_rooms l JOIN messages m ON m.room = l.room "
+            "AND m.seq > (SELECT coalesce(max(seq), 0) FROM messages x WHERE x.room = l.room) - ? "
+            "ORDER BY m.room, m.seq",
+            (recent_per_room,),
+        )
+    )
+    return snap
