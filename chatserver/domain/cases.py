@@ -2,14 +2,14 @@
 
 Read TRANSITIONS top to bottom to see every path a case can take::
 
-    triage ─┬─ self_care ──(ask_person)──┐
-            ├─ referred_112              │
-            └──────(enqueue)─────────────┴─► queued ─(assign)─► assigned ─(staff_reply)─► active
-                                              ▲  ▲                 │                       │  ▲
-                                  (release)───┘  └──(transfer)─────┴───────────────────────┤  │
-                                                                          (wait_patient) ▼  │(patient_reply)
-                                                                                   waiting ─┘
-    queued | assigned | active | waiting ──(close)──► closed ──(reopen)──► reopened ─(enqueue | assign)─► ...
+    triage ── self_care ──(ask_person)──► queued
+    triage ── refer_112                   (end: the patient was told to call 112)
+    triage ──(enqueue)──► queued ──(assign)──► assigned ──(staff_reply)──► active
+    active ──(wait_patient)──► waiting ──(patient_reply)──► active
+    assigned ──(release)──► queued         (no staff reply in time: back to the queue)
+    queued | assigned | active | waiting ──(transfer)──► queued   (another pool)
+    queued | assigned | active | waiting ──(close)──► closed
+    closed ──(reopen)──► reopened ──(enqueue | assign)──► queued | assigned
 """
 
 from __future__ import annotations

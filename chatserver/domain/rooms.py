@@ -63,8 +63,7 @@ class Room:
             self._cids.popitem(last=False)
 
     def mark_committed(self, msg: ChatMessage) -> None:
-        if msg.seq > self.committed:
-            self.committed = msg.seq
+        self.committed = max(self.committed, msg.seq)
         self.recent.append(msg)
 
     def recent_after(self, after: int) -> list[ChatMessage] | None:

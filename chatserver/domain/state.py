@@ -179,9 +179,7 @@ class State:
         case = self._change(case, "close", closed=now, outcome=outcome)
         return case, [CaseChanged(case, "close", staff.user_id, now)]
 
-    def post(
-        self, p: Principal, room_id: str, cid: str, text: str, att: str | None
-    ) -> Posted:
+    def post(self, p: Principal, room_id: str, cid: str, text: str, att: str | None) -> Posted:
         room, case, role = self.room_access(p, room_id)
         known = room.find(p.user_id, cid)
         if known is not None:
@@ -229,9 +227,7 @@ class State:
         self._put(new)
         return new
 
-    def _enqueue(
-        self, case: Case, action: str, actor: str, now: int
-    ) -> tuple[Case, list[Event]]:
+    def _enqueue(self, case: Case, action: str, actor: str, now: int) -> tuple[Case, list[Event]]:
         deadline = self.deadlines.deadline(case.pool, case.urgency, now)
         case = self._change(case, action, enqueued=now, deadline=deadline)
         self._queue_entry(case)

@@ -15,8 +15,8 @@ import aiosqlite
 
 from chatserver.store.db import PRAGMAS
 
-MessageRow = tuple[str, int, str, str, str, str, str, str | None, int]
-_MSG_COLS = "room, seq, cid, sender, name, role, text, att, ts"
+MessageRow = tuple[str, int, str, str, str, str, str, int, str | None]  # ChatMessage order
+_MSG_COLS = "room, seq, cid, sender, name, role, text, ts, att"
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,9 +42,7 @@ def load(conn: sqlite3.Connection, *, closed_since: int, recent_per_room: int) -
             (closed_since,),
         )
     )
-    conn.executemany(
-        "INSERT OR IGNORE INTO live_rooms VALUES (?)", [(c[1],) for c in snap.cases]
-    )
+    conn.executemany("INSERT OR IGNORE INTO live_rooms VALUES (?)", [(c[1],) for c in snap.cases])
     snap.participants = list(
         conn.execute(
             "SELECT p.room, p.user_id, p.role FROM participants p JOIN live_rooms l USING (room)"
@@ -64,7 +62,7 @@ def load(conn: sqlite3.Connection, *, closed_since: int, recent_per_room: int) -
     )
     snap.recent = list(
         conn.execute(
-            "SELECT m.room, m.seq, m.cid, m.sender, m.name, m.role, m.text, m.att, m.ts "
+            "SELECT m.room, m.seq, m.cid, m.sender, m.name, m.role, m.text, m.ts, m.att "
             "FROM live_rooms l JOIN messages m ON m.room = l.room "
             "AND m.seq > (SELECT coalesce(max(seq), 0) FROM messages x WHERE x.room = l.room) - ? "
             "ORDER BY m.room, m.seq",

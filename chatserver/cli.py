@@ -1,0 +1,90 @@
+"""The ``chatserver`` command: serve, migrate, backup, demo."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sqlite3
+import sys
+import time
+from pathlib import Path
+
+from chatserver import config as config_mod
+from chatserver.demo import load_demo
+from chatserver.store import db, migrate
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="chatserver", description=__doc__)
+    parser.add_argument("--config", help="region TOML file (defaults built in)")
+    parser.add_argument("--db", help="SQLite file (overrides [server].db)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("serve", help="run the server")
+    s.add_argument("--host")
+    s.add_argument("--port", type=int)
+    s.add_argument("--ready-line", action="store_true", help="print a JSON line when ready")
+    sub.add_parser("migrate", help="apply schema migrations and exit")
+    b = sub.add_parser("backup", help="online backup to PATH (safe while serving)")
+    b.add_argument("path")
+    sub.add_parser("demo", help="load demo staff accounts (idempotent)")
+    for p in (s, b, *(sub.choices[n] for n in ("migrate", "demo"))):
+        # Accept --config/--db after the sub-command too.
+        p.add_argument("--config", dest="config_sub", help=argparse.SUPPRESS)
+        p.add_argument("--db", dest="db_sub", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    args.config = args.config_sub or args.config
+    args.db = args.db_sub or args.db
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        cfg = config_mod.load(args.config)
+    except config_mod.ConfigError as e:
+        print(f"config error: {e}", file=sys.stderr)
+        return 2
+    db_path = args.db or cfg.server.db
+    if args.command == "serve":
+        from chatserver.service.core import Service
+        from chatserver.transport.run import serve
+
+        serve(
+            Service(cfg, db_path),
+            args.host or cfg.server.host,
+            args.port if args.port is not None else cfg.server.port,
+            ready_line=args.ready_line,
+        )
+        return 0
+    if args.command == "migrate":
+        conn = db.connect(db_path)
+        applied = migrate.migrate(conn)
+        print(f"{db_path}: applied {applied or 'nothing'}")
+        return 0
+    if args.command == "backup":
+        return backup(db_path, args.path)
+    if args.command == "demo":
+        conn = db.connect(db_path)
+        migrate.migrate(conn)
+        for line in load_demo(conn, int(time.time() * 1000)):
+            print(line)
+        return 0
+    return 2
+
+
+def backup(db_path: str, target: str) -> int:
+    """SQLite's online backup API copies a consistent snapshot while the
+    server keeps writing (https://www.sqlite.org/backup.html)."""
+    if not Path(db_path).exists():
+        print(f"no database at {db_path}", file=sys.stderr)
+        return 1
+    src = db.connect(db_path)
+    dst = sqlite3.connect(target)
+    with dst:
+        src.backup(dst, pages=1024, sleep=0.001)
+    dst.close()
+    check = sqlite3.connect(target).execute("PRAGMA integrity_check").fetchone()[0]
+    print(f"backup of {db_path} written to {target}: integrity {check}")
+    return 0 if check == "ok" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,197 @@
+"""Region configuration in TOML; every value has a default.
+
+``load(path)`` reads a file whose tables mirror the dataclasses below; an
+unknown key or a value of the wrong type is an error naming the key, so a
+typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import types
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union, get_args, get_origin, get_type_hints
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    db: str = "var/chatserver.sqlite3"
+    # Browser origins allowed to open the WebSocket and call state-changing
+    # HTTP endpoints. Empty = same origin only.
+    allowed_origins: tuple[str, ...] = ()
+    # Where attachments and demo assets are served from; informational.
+    public_url: str = ""
+    # Seconds to drain on shutdown before connections are closed.
+    shutdown_grace: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class LimitsConfig:
+    # Largest WebSocket frame (bytes); see protocol/limits.py for why 64 KiB.
+    max_frame: int = 64 * 1024
+    max_text: int = 4000
+    # Commands per second per connection (token bucket): a person types far
+    # slower; a client in a loop is stopped before it costs others anything.
+    rate: int = 20
+    burst: int = 60
+    max_subs: int = 100
+    # Outbox per connection: a client this far behind is disconnected (4003)
+    # and resumes later; 1,000 frames is several minutes of a busy room.
+    outbox_frames: int = 1000
+    outbox_bytes: int = 4 * 1024 * 1024
+    # Heartbeat the client should keep; idle connections are closed after
+    # idle_timeout (3 missed heartbeats).
+    heartbeat: int = 20
+    idle_timeout: int = 60
+    hello_timeout: int = 10
+    # Photos: 10 MB holds a full-resolution phone JPEG.
+    upload_bytes: int = 10 * 1024 * 1024
+    # Staff logins: lock an account for lockout_s after this many failures.
+    login_failures: int = 5
+    lockout_s: int = 900
+    # Connections in total; beyond this new ones get busy (503).
+    max_connections: int = 200_000
+
+
+@dataclass(frozen=True, slots=True)
+class PoolConfig:
+    name: str = ""
+    # Opening hours as {"mon-fri": "08:00-16:00"}; empty = always open.
+    hours: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class EntranceConfig:
+    name: str = ""
+    pool: str = "nurse_1177"
+    triage: bool = False
+    describe: bool = True
+    listing_check: bool = False
+    # Default urgency when the entrance does not triage (U4 = within 24 h).
+    urgency: int = 4
+
+
+@dataclass(frozen=True, slots=True)
+class TestIdentity:
+    pnr: str = ""
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityConfig:
+    provider: str = "dev"
+    # The dev provider stands in for BankID: only these numbers may log in.
+    test_identities: tuple[TestIdentity, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SessionConfig:
+    ttl_s: int = 12 * 3600
+    reopen_days: int = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    server: ServerConfig = field(default_factory=ServerConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
+    session: SessionConfig = field(default_factory=SessionConfig)
+    identity: IdentityConfig = field(default_factory=IdentityConfig)
+    pools: dict[str, PoolConfig] = field(default_factory=dict)
+    entrances: dict[str, EntranceConfig] = field(default_factory=dict)
+
+    def replace(self, **sections: Any) -> Config:
+        return dataclasses.replace(self, **sections)
+
+
+def load(path: str | Path | None) -> Config:
+    if path is None:
+        return default()
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise ConfigError(f"{path}: {e}") from None
+    return from_dict(data)
+
+
+def from_dict(data: dict[str, Any]) -> Config:
+    cfg = _build(Config, data, "")
+    assert isinstance(cfg, Config)
+    if not cfg.pools:
+        cfg = cfg.replace(pools=default().pools)
+    if not cfg.entrances:
+        cfg = cfg.replace(entrances=default().entrances)
+    for key, ent in cfg.entrances.items():
+        if ent.pool not in cfg.pools:
+            raise ConfigError(f"entrances.{key}.pool: unknown pool {ent.pool!r}")
+    return cfg
+
+
+def default() -> Config:
+    """A small region that works out of the box (used by tests and `make run`)."""
+    return Config(
+        identity=IdentityConfig(
+            provider="dev",
+            # Skatteverket's test personnummer (CC0 open data; never given to real people).
+            test_identities=(
+                TestIdentity("198501012382", "Tess Testsson"),
+                TestIdentity("201701012393", "Lilla Testsson"),
+            ),
+        ),
+        pools={
+            "nurse_1177": PoolConfig(name="1177 sjuksköterskor"),
+            "vc_nurse": PoolConfig(name="Vårdcentralens sjuksköterskor"),
+            "secretary": PoolConfig(name="Vårdcentralens sekreterare"),
+            "physician": PoolConfig(name="Läkare"),
+        },
+        entrances={
+            "seek_care": EntranceConfig(name="Sök vård", pool="nurse_1177", triage=True),
+            "vc_secretary": EntranceConfig(name="Chatta med sekreteraren", pool="secretary"),
+            "vc_nurse": EntranceConfig(name="Chatta med sjuksköterskan", pool="vc_nurse"),
+        },
+    )
+
+
+def _build(tp: Any, value: Any, where: str) -> Any:
+    origin = get_origin(tp)
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where or 'config'}: expected a table")
+        hints = get_type_hints(tp)
+        names = {f.name for f in dataclasses.fields(tp)}
+        unknown = set(value) - names
+        if unknown:
+            raise ConfigError(f"{where or 'config'}: unknown key(s) {', '.join(sorted(unknown))}")
+        kwargs = {k: _build(hints[k], v, f"{where}.{k}".lstrip(".")) for k, v in value.items()}
+        return tp(**kwargs)
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a table")
+        _, vt = get_args(tp)
+        return {str(k): _build(vt, v, f"{where}.{k}") for k, v in value.items()}
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: expected an array")
+        (it, _) = get_args(tp)
+        return tuple(_build(it, v, f"{where}[{i}]") for i, v in enumerate(value))
+    if origin in (Union, types.UnionType):
+        for alt in get_args(tp):
+            try:
+                return _build(alt, value, where)
+            except ConfigError:
+                continue
+        raise ConfigError(f"{where}: unexpected value {value!r}")
+    if tp is float and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if tp in (int, str, bool) and type(value) is tp:
+        return value
+    if tp is type(None) and value is None:
+        return None
+    raise ConfigError(f"{where}: expected {getattr(tp, '__name__', tp)}, got {value!r}")

@@ -1,0 +1,112 @@
+"""Logging in patients (through the identity provider) and staff (password).
+
+A successful login creates the user on first sight (patients), writes a
+session row, waits for it to commit, and only then returns the token.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chatserver.domain.principals import STAFF_ROLES, Principal
+from chatserver.service.auth import (
+    hash_password,
+    new_id,
+    new_token,
+    principal_of,
+    token_hash,
+    verify_password,
+)
+from chatserver.service.core import Service
+from chatserver.store import records
+from chatserver.store.reader import UserRow
+from protocol.errors import ErrorCode
+
+
+class LoginRefused(Exception):
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+async def login_patient(
+    svc: Service, data: dict[str, Any], addr: str | None
+) -> tuple[str, Principal]:
+    """The dev identity provider: one of the configured test identities."""
+    pnr = str(data.get("pnr", "")).replace("-", "").replace("+", "").strip()
+    known = {i.pnr: i.name for i in svc.config.identity.test_identities}
+    if svc.config.identity.provider != "dev" or pnr not in known:
+        raise LoginRefused(ErrorCode.auth_failed, "unknown test identity")
+    user = await svc.reader.user_by("pnr", pnr)
+    ops = []
+    if user is None:
+        user = UserRow(new_id("p"), "patient", None, pnr, known[pnr], (), (), None, False)
+        ops.append(
+            records.user_insert(
+                id=user.id, kind="patient", name=user.name, pnr=pnr, created=svc.clock.now_ms()
+            )
+        )
+    return await _session(svc, user, addr, ops)
+
+
+async def login_staff(
+    svc: Service, data: dict[str, Any], addr: str | None
+) -> tuple[str, Principal]:
+    username = str(data.get("username", ""))[:100]
+    password = str(data.get("password", ""))[:1000]
+    now = svc.clock.monotonic()
+    if svc.logins.locked(username, now):
+        raise LoginRefused(ErrorCode.locked, "too many failed logins; try again later")
+    user = await svc.reader.user_by("username", username)
+    ok = (
+        user is not None
+        and user.kind == "staff"
+        and not user.disabled
+        and user.pw_hash is not None
+        and await verify_password(user.pw_hash, password)
+    )
+    if not ok or user is None:
+        svc.logins.failed(username, now)
+        raise LoginRefused(ErrorCode.auth_failed, "wrong username or password")
+    svc.logins.succeeded(username)
+    return await _session(svc, user, addr, [])
+
+
+async def _session(
+    svc: Service, user: UserRow, addr: str | None, ops: list[records.Op]
+) -> tuple[str, Principal]:
+    token = new_token()
+    now = svc.clock.now_ms()
+    ops.append(
+        records.session(
+            token_hash(token), user.id, now, now + svc.config.session.ttl_s * 1000, addr
+        )
+    )
+    await svc.writer.write(ops)
+    svc.state.names[user.id] = user.name
+    return token, principal_of(user, svc.wards_of(user.id))
+
+
+def staff_user_op(
+    *,
+    username: str,
+    name: str,
+    password: str,
+    roles: tuple[str, ...],
+    pools: tuple[str, ...],
+    now: int,
+) -> records.Op:
+    unknown = set(roles) - STAFF_ROLES
+    if unknown:
+        raise ValueError(f"unknown role(s): {', '.join(sorted(unknown))}")
+    return records.user_insert(
+        id=new_id("s"),
+        kind="staff",
+        name=name,
+        username=username,
+        roles=roles,
+        pools=pools,
+        pw_hash=hash_password(password),
+        created=now,
+    )

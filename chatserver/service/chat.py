@@ -1,0 +1,130 @@
+"""Chat commands: follow rooms, post, page back, typing and read marks."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from chatserver.domain.errors import DomainError
+from chatserver.domain.events import ChatMessage
+from chatserver.service.session import ClientSession
+from protocol.codec import encode
+from protocol.frames import (
+    Ack,
+    History,
+    Ok,
+    Page,
+    Ping,
+    Pong,
+    Read,
+    ReadMark,
+    Send,
+    Subscribe,
+    Subscribed,
+    TypingC,
+    TypingS,
+    Unsubscribe,
+)
+
+if TYPE_CHECKING:
+    from chatserver.service.core import Handler, Service
+
+# Typing indicators are relayed at most once per second per user and room.
+TYPING_INTERVAL_S = 1.0
+
+
+async def on_ping(svc: Service, s: ClientSession, f: Ping) -> None:
+    s.send(Pong(re=f.id, server_time=svc.clock.now_ms()))
+
+
+async def on_sub(svc: Service, s: ClientSession, f: Subscribe) -> None:
+    from chatserver.service.core import message_frame
+
+    room, _, _ = svc.state.room_access(s.principal, f.room)
+    if f.room in s.subs:
+        svc.hub.unsubscribe(s, f.room)
+    if len(s.subs) >= svc.config.limits.max_subs:
+        raise DomainError("limit_reached", f"at most {svc.config.limits.max_subs} rooms at once")
+    head = room.committed
+    sub = svc.hub.subscribe(s, f.room)
+    reads = tuple(ReadMark(who=w, seq=n) for w, n in room.reads.items())[:64]
+    s.send(Subscribed(re=f.id, room=f.room, head=head, reads=reads))
+    after = min(f.after, head)
+    recent = room.recent_after(after)
+    if recent is not None:
+        for m in recent:
+            s.peer.push(encode(message_frame(m)))
+        return
+    # Older than memory holds: replay from disk while live frames wait in order.
+    sub.catching_up = True
+    try:
+        rows = await svc.reader.messages_between(f.room, after, head)
+        for r in rows:
+            s.peer.push(encode(message_frame(ChatMessage(*r))))
+    finally:
+        sub.caught_up()
+
+
+async def on_unsub(svc: Service, s: ClientSession, f: Unsubscribe) -> None:
+    svc.hub.unsubscribe(s, f.room)
+    s.send(Ok(re=f.id))
+
+
+async def on_send(svc: Service, s: ClientSession, f: Send) -> None:
+    if len(f.text) > svc.config.limits.max_text:
+        raise DomainError("bad_request", f"text longer than {svc.config.limits.max_text}")
+    if not f.text and f.att is None:
+        raise DomainError("bad_request", "a message needs text or an attachment")
+    if f.att is not None:
+        await _check_attachment(svc, f.room, f.att)
+    posted = svc.state.post(s.principal, f.room, f.cid, f.text, f.att)
+    m = posted.message
+
+    def ack() -> None:
+        s.send(Ack(re=f.id, room=f.room, cid=f.cid, seq=m.seq, ts=m.ts))
+
+    # A resend of a known cid commits nothing; its ack still waits until the
+    # original is durable (the empty job sits behind it in the writer's queue).
+    svc.commit(posted.events, ack)
+
+
+async def _check_attachment(svc: Service, room: str, att: str) -> None:
+    found = await svc.reader.attachment(att)
+    if found is None or found[0] != room:
+        raise DomainError("not_found", f"no attachment {att} in this room")
+
+
+async def on_history(svc: Service, s: ClientSession, f: History) -> None:
+    from chatserver.service.core import message_frame
+
+    room, _, _ = svc.state.room_access(s.principal, f.room)
+    before = min(f.before, room.committed + 1)
+    rows, more = await svc.reader.messages_before(f.room, before, f.limit)
+    msgs = tuple(message_frame(ChatMessage(*r)) for r in rows)
+    s.send(Page(re=f.id, room=f.room, msgs=msgs, more=more))
+
+
+async def on_typing(svc: Service, s: ClientSession, f: TypingC) -> None:
+    svc.state.room_access(s.principal, f.room)
+    now = svc.clock.monotonic()
+    if now - s.typing_at.get(f.room, 0.0) < TYPING_INTERVAL_S:
+        return
+    s.typing_at[f.room] = now
+    data = encode(TypingS(room=f.room, who=s.principal.user_id, name=s.principal.name))
+    svc.hub.to_room(f.room, data, skip=s.id)
+
+
+async def on_read(svc: Service, s: ClientSession, f: Read) -> None:
+    events = svc.state.read(s.principal, f.room, f.seq)
+    if events:
+        svc.commit(events)
+
+
+HANDLERS: dict[type, Handler] = {
+    Ping: on_ping,
+    Subscribe: on_sub,
+    Unsubscribe: on_unsub,
+    Send: on_send,
+    History: on_history,
+    TypingC: on_typing,
+    Read: on_read,
+}

@@ -1,0 +1,336 @@
+"""The service: the one layer that sees all others.
+
+It owns the in-memory ``State``, the store's writer and reader, and the hub.
+A command handler checks and mutates state synchronously, then calls
+``commit(events, after)``: the events become SQL operations for the writer,
+and only once their transaction committed does ``_published`` push them to
+subscribers and run ``after`` (which sends the command's own answer). So
+nothing is visible before it is durable (DESIGN rule 1), and answers and
+pushes leave in commit order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from chatserver.config import Config
+from chatserver.domain.cases import Case, CaseState
+from chatserver.domain.clock import Clock, SystemClock
+from chatserver.domain.errors import DomainError
+from chatserver.domain.events import (
+    CaseChanged,
+    ChatMessage,
+    Event,
+    MessagePosted,
+    ReadMoved,
+)
+from chatserver.domain.principals import Principal
+from chatserver.domain.rooms import RECENT
+from chatserver.domain.state import State
+from chatserver.domain.urgency import Urgency
+from chatserver.metrics import Metrics, gauge
+from chatserver.service import persist
+from chatserver.service.auth import LoginGuard, new_id, principal_of, token_hash
+from chatserver.service.hub import Hub
+from chatserver.service.session import ClientSession
+from chatserver.store import db, migrate, recovery
+from chatserver.store.reader import Reader
+from chatserver.store.records import Op
+from chatserver.store.writer import StoreBusy, StoreFailed, Writer
+from protocol.codec import encode
+from protocol.errors import CloseCode, ErrorCode
+from protocol.frames import CaseInfo, CaseUpdate, Frame, Message, Receipt
+
+log = logging.getLogger("chatserver.service")
+
+Handler = Callable[["Service", ClientSession, Any], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class _Commit:
+    events: Sequence[Event]
+    after: Callable[[], None] | None = None
+
+
+@dataclass(slots=True)
+class Health:
+    ok: bool
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+class Service:
+    def __init__(self, config: Config, db_path: str, clock: Clock | None = None) -> None:
+        self.config = config
+        self.db_path = db_path
+        self.clock: Clock = clock or SystemClock()
+        self.state = State(self.clock, lambda: new_id("c"))
+        self.hub = Hub()
+        self.metrics = Metrics()
+        self.logins = LoginGuard(config.limits.login_failures, config.limits.lockout_s)
+        self.handlers: dict[type[Frame], Handler] = {}
+        self.writer: Writer
+        self.reader: Reader
+        self.started = 0.0
+        self.accepting = True
+        self.ready = asyncio.Event()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.metrics.add_collector(self._collect)
+
+    # ------------------------------------------------------------ life cycle
+
+    async def start(self) -> None:
+        t0 = time.perf_counter()
+        conn = db.connect(self.db_path)
+        migrate.migrate(conn)
+        window = self.config.session.reopen_days * 86_400_000
+        snap = recovery.load(
+            conn, closed_since=self.clock.now_ms() - window, recent_per_room=RECENT
+        )
+        self._restore(snap)
+        self.writer = Writer(
+            conn,
+            on_commit=self._published,
+            on_failure=self._store_failed,
+            on_batch=self._batch_observed,
+        )
+        self.writer.start()
+        self.reader = await Reader.open(self.db_path)
+        from chatserver.service import casework, chat
+
+        self.handlers.update(chat.HANDLERS)
+        self.handlers.update(casework.HANDLERS)
+        self.spawn(self._watch_loop_lag(), "loop-lag")
+        self.started = time.perf_counter() - t0
+        self.ready.set()
+        log.info(
+            "recovered %d cases, %d rooms in %.2f s", len(snap.cases), len(snap.heads), self.started
+        )
+
+    async def drain(self) -> None:
+        """Refuse new commands, let what was accepted commit, close everyone
+        with going_away so clients reconnect (to the restarted server) and resume."""
+        self.accepting = False
+        if self.writer.failed is None and not self.writer.closing:
+            # An empty job resolves once everything queued before it committed.
+            with contextlib.suppress(StoreFailed):
+                await self.writer.submit([])
+        for s in self.hub.sessions():
+            s.peer.close(CloseCode.going_away, "server restarting")
+
+    async def stop(self) -> None:
+        await self.drain()
+        await self.writer.close()
+        await self.reader.close()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def spawn(self, coro: Awaitable[Any], name: str) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        task.set_name(name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def health(self) -> Health:
+        failed = self.writer.failed is not None
+        return Health(
+            ok=not failed and self.accepting,
+            detail={
+                "store": "failed" if failed else "ok",
+                "accepting": self.accepting,
+                "connections": sum(len(v) for v in self.hub.users.values()),
+                "open_cases": sum(1 for c in self.state.cases.values() if c.is_open),
+                "writer_backlog": self.writer.backlog,
+            },
+        )
+
+    # ------------------------------------------------------------ sessions
+
+    async def authenticate(self, token: str) -> Principal | None:
+        user = await self.reader.session_user(token_hash(token), self.clock.now_ms())
+        if user is None:
+            return None
+        self.state.names[user.id] = user.name
+        return principal_of(user, self.wards_of(user.id))
+
+    def wards_of(self, user_id: str) -> frozenset[str]:
+        return frozenset()
+
+    async def dispatch(self, s: ClientSession, frame: Frame) -> None:
+        """Run one command; every failure becomes an error frame, never a crash."""
+        re = getattr(frame, "id", None)
+        handler = self.handlers.get(type(frame))
+        try:
+            if handler is None:
+                raise DomainError("bad_request", f"{frame.TYPE} is not accepted here")
+            await handler(self, s, frame)
+        except DomainError as e:
+            self.reject(s, ErrorCode[e.code], e.message, re)
+        except StoreFailed:
+            self.reject(s, ErrorCode.unavailable, "the server cannot store anything now", re)
+        except StoreBusy:
+            self.reject(s, ErrorCode.busy, "the server is busy; retry shortly", re)
+
+    def reject(self, s: ClientSession, code: ErrorCode, message: str, re: int | None) -> None:
+        self.metrics.frames_rejected.labels(code.name).inc()
+        s.error(code, message, re)
+
+    # ------------------------------------------------------------ commit & publish
+
+    def commit(
+        self,
+        events: Sequence[Event],
+        after: Callable[[], None] | None = None,
+        extra: Iterable[Op] = (),
+    ) -> asyncio.Future[None]:
+        """Hand events to the writer; publish them (and run ``after``) once committed."""
+        if not self.accepting:
+            raise StoreFailed("the server is shutting down")
+        ops = persist.ops_for(events)
+        ops.extend(extra)
+        return self.writer.submit(ops, _Commit(events, after))
+
+    def _published(self, payloads: list[_Commit]) -> None:
+        for p in payloads:
+            if p.after is not None:
+                p.after()
+            for ev in p.events:
+                self._publish(ev)
+
+    def _publish(self, ev: Event) -> None:
+        if isinstance(ev, MessagePosted):
+            m = ev.message
+            room = self.state.rooms.get(m.room)
+            if room is not None:
+                room.mark_committed(m)
+            self.hub.to_room(m.room, encode(message_frame(m)))
+            self.metrics.messages.labels(m.role).inc()
+        elif isinstance(ev, ReadMoved):
+            self.hub.to_room(ev.room, encode(Receipt(room=ev.room, who=ev.who, seq=ev.seq)))
+        elif isinstance(ev, CaseChanged):
+            self.metrics.cases.labels(ev.action).inc()
+            data = encode(CaseUpdate(case=self.case_info(ev.case)))
+            for uid in {ev.case.patient_id, ev.case.actor_id, ev.case.assignee}:
+                if uid is not None:
+                    self.hub.to_user(uid, data)
+
+    def case_info(self, c: Case) -> CaseInfo:
+        names = self.state.names
+        return CaseInfo(
+            case=c.id,
+            room=c.room,
+            state=c.state.value,
+            pool=c.pool,
+            entrance=c.entrance,
+            urgency=int(c.urgency),
+            created=c.created,
+            subject=names.get(c.patient_id, ""),
+            complaint=c.complaint,
+            assignee=c.assignee,
+            assignee_name=names.get(c.assignee) if c.assignee else None,
+            closed=c.closed,
+        )
+
+    def _store_failed(self, error: BaseException) -> None:
+        self.metrics.store_failed.set(1)
+        for s in self.hub.sessions():
+            s.error(ErrorCode.unavailable, "storage failed; the server accepts no writes")
+
+    def _batch_observed(self, n: int, seconds: float) -> None:
+        self.metrics.batch_ops.observe(n)
+        self.metrics.commit_seconds.observe(seconds)
+
+    # ------------------------------------------------------------ recovery
+
+    def _restore(self, snap: recovery.Snapshot) -> None:
+        st = self.state
+        for u in snap.users:
+            st.names[u.id] = u.name
+        for row in snap.cases:
+            st.restore_case(
+                Case(
+                    id=row[0],
+                    room=row[1],
+                    patient_id=row[2],
+                    actor_id=row[3],
+                    entrance=row[4],
+                    pool=row[5],
+                    state=CaseState(row[6]),
+                    urgency=Urgency(row[7]),
+                    complaint=row[8],
+                    created=row[9],
+                    enqueued=row[10],
+                    deadline=row[11],
+                    assignee=row[12],
+                    closed=row[13],
+                    outcome=row[14],
+                )
+            )
+        for room_id, head in snap.heads.items():
+            room = st.rooms.get(room_id)
+            if room is not None:
+                room.head = room.committed = head
+        for room_id, user_id, role in snap.participants:
+            if room_id in st.rooms:
+                st.rooms[room_id].participants[user_id] = role
+        for room_id, user_id, seq in snap.receipts:
+            if room_id in st.rooms:
+                st.rooms[room_id].reads[user_id] = seq
+        for r in snap.recent:
+            room = st.rooms.get(r[0])
+            if room is not None:
+                msg = ChatMessage(*r)
+                room.remember(msg)
+                room.recent.append(msg)
+
+    # ------------------------------------------------------------ metrics
+
+    def _collect(self) -> Iterable[Any]:
+        q = gauge("chatserver_queue_length", "Waiting cases", ["pool", "urgency"])
+        oldest = gauge(
+            "chatserver_queue_earliest_deadline_seconds",
+            "Earliest deadline among waiting cases (Unix time)",
+            ["pool"],
+        )
+        for pool, queue in self.state.queues.items():
+            counts: dict[int, int] = {}
+            for w in queue.entries():
+                counts[int(w.urgency)] = counts.get(int(w.urgency), 0) + 1
+            for u, n in counts.items():
+                q.add_metric([pool, f"U{u}"], n)
+            entries = queue.entries()
+            if entries:
+                oldest.add_metric([pool], min(w.deadline for w in entries) / 1000)
+        backlog = gauge("chatserver_store_backlog_operations", "Operations waiting to commit", [])
+        backlog.add_metric([], self.writer.backlog)
+        outbox = gauge("chatserver_outbox_frames", "Frames queued to clients, all connections", [])
+        outbox.add_metric([], sum(getattr(s.peer, "backlog", 0) for s in self.hub.sessions()))
+        return [q, oldest, backlog, outbox]
+
+    async def _watch_loop_lag(self) -> None:
+        while True:
+            t0 = time.perf_counter()
+            await asyncio.sleep(0.5)
+            self.metrics.loop_lag.observe(max(0.0, time.perf_counter() - t0 - 0.5))
+
+
+def message_frame(m: ChatMessage) -> Message:
+    return Message(
+        room=m.room,
+        seq=m.seq,
+        cid=m.cid,
+        sender=m.sender,
+        name=m.name,
+        role=m.role,
+        text=m.text,
+        ts=m.ts,
+        att=m.att,
+    )

@@ -1,0 +1,197 @@
+"""HTTP endpoints: health, metrics, logins, attachments.
+
+State-changing endpoints accept only ``application/json`` (or an image body
+with a bearer token), which a cross-site form cannot send without a CORS
+preflight, and check ``Origin`` like the WebSocket does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+
+from chatserver.domain.errors import DomainError
+from chatserver.domain.principals import Principal
+from chatserver.service import accounts
+from chatserver.service.auth import new_id, token_hash
+from chatserver.service.core import Service
+from chatserver.store import records
+from chatserver.store.writer import StoreBusy, StoreFailed
+from chatserver.transport.images import sniff_image
+from chatserver.transport.origins import origin_allowed
+from protocol.errors import ErrorCode
+
+
+def _svc(request: Request) -> Service:
+    svc: Service = request.app.state.service
+    return svc
+
+
+def error(code: ErrorCode, message: str, status: int) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"code": code.name, "num": code.number, "message": message}}, status
+    )
+
+
+def _cross_site(request: Request) -> JSONResponse | None:
+    svc = _svc(request)
+    allowed = svc.config.server.allowed_origins
+    if not origin_allowed(request.headers.get("origin"), request.headers.get("host"), allowed):
+        return error(ErrorCode.origin_not_allowed, "origin not allowed", 403)
+    return None
+
+
+async def _json_body(request: Request) -> dict[str, Any] | JSONResponse:
+    refused = _cross_site(request)
+    if refused is not None:
+        return refused
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        return error(ErrorCode.bad_request, "send application/json", 415)
+    body = await request.body()
+    if len(body) > 16 * 1024:
+        return error(ErrorCode.too_large, "request body too large", 413)
+    try:
+        import json
+
+        data = json.loads(body)
+    except ValueError:
+        return error(ErrorCode.bad_request, "body is not JSON", 400)
+    if not isinstance(data, dict):
+        return error(ErrorCode.bad_request, "body must be a JSON object", 400)
+    return data
+
+
+async def _bearer(request: Request) -> Principal | JSONResponse:
+    header = request.headers.get("authorization", "")
+    if not header.startswith("Bearer "):
+        return error(ErrorCode.auth_failed, "missing bearer token", 401)
+    principal = await _svc(request).authenticate(header[7:].strip())
+    if principal is None:
+        return error(ErrorCode.auth_failed, "invalid or expired token", 401)
+    return principal
+
+
+async def health(request: Request) -> JSONResponse:
+    h = _svc(request).health()
+    return JSONResponse({"ok": h.ok, **h.detail}, 200 if h.ok else 503)
+
+
+async def metrics(request: Request) -> Response:
+    return Response(generate_latest(_svc(request).metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+async def index(request: Request) -> HTMLResponse:
+    svc = _svc(request)
+    entrances = "".join(
+        f"<li>{e.name} (<code>{k}</code>)</li>" for k, e in svc.config.entrances.items()
+    )
+    return HTMLResponse(
+        "<!doctype html><meta charset=utf-8><title>chatserver</title>"
+        "<h1>chatserver</h1><p>Digital entrance to healthcare.</p>"
+        f"<h2>Entrances</h2><ul>{entrances}</ul>"
+        '<p><a href="/health">/health</a> · <a href="/metrics">/metrics</a></p>'
+    )
+
+
+async def login_patient(request: Request) -> JSONResponse:
+    data = await _json_body(request)
+    if isinstance(data, JSONResponse):
+        return data
+    return await _login(request, accounts.login_patient, data)
+
+
+async def login_staff(request: Request) -> JSONResponse:
+    data = await _json_body(request)
+    if isinstance(data, JSONResponse):
+        return data
+    return await _login(request, accounts.login_staff, data)
+
+
+async def _login(request: Request, how: Any, data: dict[str, Any]) -> JSONResponse:
+    svc = _svc(request)
+    addr = request.client.host if request.client else None
+    try:
+        token, principal = await how(svc, data, addr)
+    except accounts.LoginRefused as e:
+        status = 429 if e.code is ErrorCode.locked else 401
+        return error(e.code, e.message, status)
+    except (StoreFailed, StoreBusy):
+        return error(ErrorCode.unavailable, "cannot log in now; retry shortly", 503)
+    return JSONResponse(
+        {"token": token, "user": principal.user_id, "name": principal.name, "kind": principal.kind}
+    )
+
+
+async def logout(request: Request) -> JSONResponse:
+    refused = _cross_site(request)
+    if refused is not None:
+        return refused
+    who = await _bearer(request)
+    if isinstance(who, JSONResponse):
+        return who
+    token = request.headers["authorization"][7:].strip()
+    await _svc(request).writer.write([records.session_revoke(token_hash(token))])
+    return JSONResponse({"ok": True})
+
+
+async def upload(request: Request) -> JSONResponse:
+    svc = _svc(request)
+    refused = _cross_site(request)
+    if refused is not None:
+        return refused
+    who = await _bearer(request)
+    if isinstance(who, JSONResponse):
+        return who
+    room_id = request.path_params["room"]
+    try:
+        svc.state.room_access(who, room_id)
+    except DomainError:
+        return error(ErrorCode.not_found, "no such room", 404)
+    cap = svc.config.limits.upload_bytes
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > cap:
+        return error(ErrorCode.too_large, f"at most {cap} bytes", 413)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > cap:
+            return error(ErrorCode.too_large, f"at most {cap} bytes", 413)
+    mime = sniff_image(bytes(body[:64]))
+    if mime is None:
+        return error(
+            ErrorCode.unsupported_media, "upload a JPEG, PNG, WebP, GIF or HEIC image", 415
+        )
+    att_id = new_id("a")
+    digest = hashlib.sha256(body).hexdigest()
+    op = records.attachment(
+        att_id, room_id, who.user_id, mime, digest, svc.clock.now_ms(), bytes(body)
+    )
+    try:
+        await svc.writer.write([op])
+    except (StoreFailed, StoreBusy):
+        return error(ErrorCode.unavailable, "cannot store now; retry shortly", 503)
+    return JSONResponse({"id": att_id, "mime": mime, "size": len(body), "sha256": digest}, 201)
+
+
+async def attachment(request: Request) -> Response:
+    svc = _svc(request)
+    who = await _bearer(request)
+    if isinstance(who, JSONResponse):
+        return who
+    found = await svc.reader.attachment(request.path_params["att"])
+    if found is None:
+        return error(ErrorCode.not_found, "no such attachment", 404)
+    room_id, mime, data = found
+    try:
+        svc.state.room_access(who, room_id)
+    except DomainError:
+        return error(ErrorCode.not_found, "no such attachment", 404)
+    return Response(
+        data,
+        media_type=mime,
+        headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"},
+    )

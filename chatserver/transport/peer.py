@@ -1,0 +1,73 @@
+"""One WebSocket connection's outbox: bounded, drained by one writer task.
+
+``push`` never blocks the caller (fan-out must not wait for a slow phone).
+A client that falls ``outbox_frames`` frames or ``outbox_bytes`` bytes behind
+is closed with 4003 slow_consumer and resumes later (DESIGN rule 4).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+
+from starlette.websockets import WebSocket
+
+from protocol.errors import CloseCode
+
+
+class WsPeer:
+    def __init__(self, ws: WebSocket, max_frames: int, max_bytes: int, now: float) -> None:
+        self.ws = ws
+        self.max_frames = max_frames
+        self.max_bytes = max_bytes
+        self._out: deque[bytes] = deque()
+        self._bytes = 0
+        self._ready = asyncio.Event()
+        self.close_code: int | None = None
+        self.close_reason = ""
+        self.last_seen = now
+        self.opened = now
+        self.authenticated = False
+        self.task: asyncio.Task[None] | None = None
+
+    @property
+    def backlog(self) -> int:
+        return len(self._out)
+
+    def push(self, data: bytes) -> None:
+        if self.close_code is not None:
+            return
+        if len(self._out) >= self.max_frames or self._bytes + len(data) > self.max_bytes:
+            self.close(CloseCode.slow_consumer, "outbox full: reconnect and resume")
+            return
+        self._out.append(data)
+        self._bytes += len(data)
+        self._ready.set()
+
+    def close(self, code: int, reason: str) -> None:
+        if self.close_code is None:
+            self.close_code = code
+            self.close_reason = reason
+            self._ready.set()
+
+    async def run(self) -> None:
+        """Send queued frames until closed; then send the close frame."""
+        ws = self.ws
+        out = self._out
+        try:
+            while True:
+                await self._ready.wait()
+                self._ready.clear()
+                if self.close_code is not None and self.close_code != CloseCode.going_away:
+                    break
+                while out:
+                    data = out.popleft()
+                    self._bytes -= len(data)
+                    await ws.send_bytes(data)
+                if self.close_code is not None:
+                    break
+            with contextlib.suppress(Exception):
+                await ws.close(self.close_code or CloseCode.normal, self.close_reason[:120])
+        except Exception:  # the socket went away under us; the reader sees it too
+            self.close_code = self.close_code or CloseCode.internal

@@ -1,0 +1,65 @@
+"""Serving the app with uvicorn on uvloop.
+
+Measured choice (docs/decisions/0001-transport.md): uvicorn with the
+``websockets-sansio`` WebSocket implementation and httptools; compression
+off (permessage-deflate triples per-connection memory for small frames).
+On shutdown the service drains first (stop taking commands, flush the
+writer, close clients with 1001 going away) and then uvicorn stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+
+import uvicorn
+import uvloop
+
+from chatserver.service.core import Service
+from chatserver.transport.app import create_app
+
+
+class _Server(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, service: Service) -> None:
+        super().__init__(config)
+        self.service = service
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await self.service.drain()
+        await super().shutdown(sockets)
+
+
+def serve(service: Service, host: str, port: int, *, ready_line: bool = False) -> None:
+    app = create_app(service)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        ws="websockets-sansio",
+        ws_max_size=service.config.limits.max_frame,
+        ws_per_message_deflate=False,
+        ws_ping_interval=None,  # the protocol's own ping/idle timeout covers it
+        lifespan="on",
+        log_level="warning",
+        timeout_graceful_shutdown=int(service.config.server.shutdown_grace),
+        backlog=4096,
+    )
+    server = _Server(config, service)
+
+    async def main() -> None:
+        sock = config.bind_socket()
+        actual = sock.getsockname()[1]
+        task = asyncio.ensure_future(server.serve(sockets=[sock]))
+        ready = asyncio.ensure_future(service.ready.wait())
+        await asyncio.wait([task, ready], return_when=asyncio.FIRST_COMPLETED)
+        ready.cancel()
+        if service.ready.is_set():
+            print(f"chatserver listening on http://{host}:{actual}/", flush=True)
+            if ready_line:
+                print(json.dumps({"ready": True, "port": actual}), flush=True)
+        await task
+
+    uvloop.run(main())

@@ -1,0 +1,206 @@
+"""The WebSocket endpoint: handshake, one reader loop, one outbox per connection.
+
+It moves bytes between the socket and the service and decides nothing:
+decode (protocol), rate-limit, hand the frame to ``Service.dispatch``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from starlette.websockets import WebSocket
+
+from chatserver.service.core import Service
+from chatserver.service.session import ClientSession, TokenBucket
+from chatserver.transport.origins import origin_allowed
+from chatserver.transport.peer import WsPeer
+from protocol import codec
+from protocol.errors import CloseCode, ErrorCode, ProtocolError
+from protocol.frames import Hello, Limits, Me, Ping, Welcome
+from protocol.version import PROTOCOL_VERSION, SUPPORTED_VERSIONS
+
+log = logging.getLogger("chatserver.transport")
+
+# Consecutive bad or rate-limited frames tolerated before the connection is closed.
+MAX_STRIKES = 50
+
+
+class Connections:
+    """Every open connection, so a sweeper can enforce hello and idle timeouts."""
+
+    def __init__(self) -> None:
+        self.peers: set[WsPeer] = set()
+
+    async def sweep(self, svc: Service, interval: float = 2.0) -> None:
+        limits = svc.config.limits
+        while True:
+            await asyncio.sleep(interval)
+            now = svc.clock.monotonic()
+            for p in list(self.peers):
+                if not p.authenticated and now - p.opened > limits.hello_timeout:
+                    p.close(CloseCode.auth_failed, "no hello in time")
+                elif now - p.last_seen > limits.idle_timeout:
+                    p.close(CloseCode.idle_timeout, "idle")
+
+
+async def endpoint(ws: WebSocket) -> None:
+    svc: Service = ws.app.state.service
+    conns: Connections = ws.app.state.connections
+    limits = svc.config.limits
+    origin = ws.headers.get("origin")
+    if not origin_allowed(origin, ws.headers.get("host"), svc.config.server.allowed_origins):
+        await ws.close(CloseCode.policy)
+        return
+    if not svc.accepting or len(conns.peers) >= limits.max_connections:
+        await ws.close(1013)  # try again later (RFC 6455 registry)
+        return
+    await ws.accept()
+    now = svc.clock.monotonic()
+    peer = WsPeer(ws, limits.outbox_frames, limits.outbox_bytes, now)
+    peer.task = asyncio.get_running_loop().create_task(peer.run())
+    conns.peers.add(peer)
+    session: ClientSession | None = None
+    try:
+        session = await _handshake(svc, ws, peer)
+        if session is not None:
+            await _serve(svc, ws, peer, session)
+    finally:
+        conns.peers.discard(peer)
+        if session is not None:
+            svc.hub.detach(session)
+            svc.metrics.connections.labels(session.client).dec()
+        peer.close(peer.close_code or CloseCode.normal, "")
+        svc.metrics.disconnects.labels(str(peer.close_code)).inc()
+        if peer.task is not None:
+            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(peer.task, 5)
+
+
+async def _receive(ws: WebSocket, peer: WsPeer) -> bytes | None:
+    """Next binary frame; None once the peer is gone or was closed."""
+    while peer.close_code is None:
+        msg = await ws.receive()
+        if msg["type"] == "websocket.disconnect":
+            peer.close_code = peer.close_code or int(msg.get("code") or CloseCode.normal)
+            return None
+        data = msg.get("bytes")
+        if data is None:
+            peer.close(CloseCode.unsupported_data, "binary MessagePack frames only")
+            return None
+        return bytes(data)
+    return None
+
+
+async def _handshake(svc: Service, ws: WebSocket, peer: WsPeer) -> ClientSession | None:
+    data = await _receive(ws, peer)
+    if data is None:
+        return None
+    try:
+        frame = codec.decode_client(data)
+    except ProtocolError as e:
+        peer.push(_error(e.code, e.message))
+        peer.close(CloseCode.auth_failed, "first frame must be hello")
+        return None
+    if not isinstance(frame, Hello):
+        peer.push(_error(ErrorCode.not_authenticated, "first frame must be hello"))
+        peer.close(CloseCode.auth_failed, "first frame must be hello")
+        return None
+    if frame.v not in SUPPORTED_VERSIONS:
+        peer.push(
+            _error(
+                ErrorCode.unsupported_version,
+                f"server speaks versions {sorted(SUPPORTED_VERSIONS)}",
+            )
+        )
+        peer.close(CloseCode.unsupported_version, "unsupported protocol version")
+        return None
+    principal = await svc.authenticate(frame.token)
+    if principal is None:
+        peer.push(_error(ErrorCode.auth_failed, "invalid or expired token; log in again"))
+        peer.close(CloseCode.auth_failed, "authentication failed")
+        return None
+    limits = svc.config.limits
+    client = ws.client
+    session = ClientSession(
+        principal=principal,
+        peer=peer,
+        client=frame.client,
+        bucket=TokenBucket(limits.rate, limits.burst, svc.clock.monotonic()),
+        addr=client.host if client else None,
+        lang=frame.lang or "sv",
+    )
+    peer.authenticated = True
+    svc.hub.attach(session)
+    svc.metrics.connections.labels(frame.client).inc()
+    svc.metrics.connections_total.labels(frame.client).inc()
+    p = principal
+    session.send(
+        Welcome(
+            v=PROTOCOL_VERSION,
+            me=Me(
+                user=p.user_id,
+                kind=p.kind,
+                name=p.name,
+                roles=tuple(sorted(p.roles)),
+                pools=tuple(sorted(p.pools)),
+            ),
+            heartbeat=limits.heartbeat,
+            idle_timeout=limits.idle_timeout,
+            limits=Limits(
+                max_frame=limits.max_frame,
+                max_text=limits.max_text,
+                rate=limits.rate,
+                burst=limits.burst,
+                max_subs=limits.max_subs,
+            ),
+            server_time=svc.clock.now_ms(),
+        )
+    )
+    return session
+
+
+async def _serve(svc: Service, ws: WebSocket, peer: WsPeer, s: ClientSession) -> None:
+    clock = svc.clock
+    metrics = svc.metrics
+    while True:
+        data = await _receive(ws, peer)
+        if data is None:
+            return
+        now = clock.monotonic()
+        peer.last_seen = now
+        try:
+            frame = codec.decode_client(data)
+        except ProtocolError as e:
+            metrics.frames_rejected.labels(e.code.name).inc()
+            s.error(e.code, e.message, e.req_id, e.field)
+            s.strikes += 1
+            if s.strikes > MAX_STRIKES:
+                peer.close(CloseCode.protocol_violation, "too many bad frames")
+            continue
+        metrics.frames_in.labels(frame.TYPE).inc()
+        if not isinstance(frame, Ping) and not s.bucket.allow(now):
+            svc.reject(s, ErrorCode.rate_limited, "too many commands", getattr(frame, "id", None))
+            s.strikes += 1
+            if s.strikes > MAX_STRIKES:
+                peer.close(CloseCode.rate_limited, "too many commands")
+            continue
+        s.strikes = 0
+        if isinstance(frame, Hello):
+            s.error(ErrorCode.already_authenticated, "already authenticated")
+            continue
+        if not svc.accepting:
+            s.error(ErrorCode.shutting_down, "server restarting", getattr(frame, "id", None))
+            continue
+        try:
+            await svc.dispatch(s, frame)
+        except Exception:  # a bug must cost one request, never the loop or the connection
+            log.exception("handler for %s failed", frame.TYPE)
+            svc.reject(s, ErrorCode.internal, "internal error", getattr(frame, "id", None))
+
+
+def _error(code: ErrorCode, message: str) -> bytes:
+    from protocol.frames import Error
+
+    return codec.encode(Error(code=code.name, num=code.number, message=message))
