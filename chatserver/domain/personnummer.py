@@ -219,9 +219,11 @@ def _add_months(start: date, months: int) -> date:
 # (https://www.dataportal.se/sv/datasets/6_67959/testpersonnummer, CC0 1.0).
 # Skatteverket never assigns them to real people. In that set each day has a
 # number with birth number 238 (female) and 239 (male); the 1890s-1900s use
-# 980-983. Only numbers seen in the data set are listed, never generated ones:
-# a Luhn-valid number outside the set may belong to a real person. Every entry
-# is checked by tests/domain/test_personnummer.py. Production refuses these.
+# 980-983. No birth-number range is reserved for tests, so numbers are never
+# generated here (a Luhn-valid number outside the set may belong to a real
+# person): the entries are copied from the data set as quoted in shared/DOMAIN.md
+# and in public test suites that cite it. Every entry's check digit is verified
+# by tests/domain/test_personnummer.py. Production refuses these.
 SKATTEVERKET_TEST_NUMBERS: Final[frozenset[str]] = frozenset(
     {
         "189002099811",
