@@ -1,0 +1,138 @@
+"""End-to-end: patient and nurse chat through the real server (real sockets,
+real SQLite file, the SDK)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from clients.sdk import Client, ServerError, login_patient, login_staff
+from protocol.frames import CaseList, CaseUpdate, Claim, History, ListCases, OpenCase, Page
+from tests.support.server import PATIENT, running_server
+
+
+async def _patient_and_nurse(base: str, ws: str) -> tuple[Client, Client]:
+    patient = Client(ws, await login_patient(base, PATIENT))
+    nurse = Client(ws, await login_staff(base, "anna", "demo"))
+    await patient.start()
+    await nurse.start()
+    return patient, nurse
+
+
+async def _open_and_claim(patient: Client, nurse: Client) -> str:
+    opened = await patient.request(OpenCase(id=0, entrance="vc_nurse", text="Ont i halsen"))
+    assert isinstance(opened, CaseUpdate)
+    assert opened.case.state == "queued"
+    claimed = await nurse.request(Claim(id=0, case=None, pool="vc_nurse"))
+    assert isinstance(claimed, CaseUpdate)
+    assert claimed.case.case == opened.case.case
+    assert claimed.case.state == "assigned"
+    return opened.case.room
+
+
+async def test_patient_and_nurse_chat_in_order(tmp_path: Path) -> None:
+    async with running_server(tmp_path / "db.sqlite3") as srv:
+        patient, nurse = await _patient_and_nurse(srv.base, srv.ws)
+        room = await _open_and_claim(patient, nurse)
+        await patient.subscribe(room)
+        await nurse.subscribe(room)
+        acks = [await patient.send(room, f"hej {i}") for i in range(5)]
+        assert [a.seq for a in acks] == [1, 2, 3, 4, 5]
+        reply = await nurse.send(room, "Hej! Hur länge har du haft ont?")
+        assert reply.seq == 6
+        for _ in range(100):
+            if patient.rooms[room].last == 6 and nurse.rooms[room].last == 6:
+                break
+            await asyncio.sleep(0.02)
+        assert [m.text for m in patient.rooms[room].messages.values()][-1].startswith("Hej!")
+        assert nurse.rooms[room].messages[1].role == "patient"
+        assert patient.rooms[room].messages[6].role == "staff"
+        assert patient.rooms[room].gaps == [] and nurse.rooms[room].gaps == []
+        # The nurse's first reply moved the case to active.
+        listed = await patient.request(ListCases(id=0))
+        assert isinstance(listed, CaseList)
+        assert listed.cases[0].state == "active"
+        await patient.close()
+        await nurse.close()
+
+
+async def test_resend_same_cid_returns_original_number(tmp_path: Path) -> None:
+    from protocol.frames import Ack, Send
+
+    async with running_server(tmp_path / "db.sqlite3") as srv:
+        patient, nurse = await _patient_and_nurse(srv.base, srv.ws)
+        room = await _open_and_claim(patient, nurse)
+        first = await patient.request(Send(id=0, room=room, cid="abc", text="en gång"))
+        again = await patient.request(Send(id=0, room=room, cid="abc", text="en gång"))
+        assert isinstance(first, Ack) and isinstance(again, Ack)
+        assert first.seq == again.seq == 1
+        page = await nurse.request(History(id=0, room=room, before=100))
+        assert isinstance(page, Page)
+        assert [m.text for m in page.msgs] == ["en gång"]
+        await patient.close()
+        await nurse.close()
+
+
+async def test_resume_after_disconnect_gets_missed_messages(tmp_path: Path) -> None:
+    async with running_server(tmp_path / "db.sqlite3") as srv:
+        patient, nurse = await _patient_and_nurse(srv.base, srv.ws)
+        room = await _open_and_claim(patient, nurse)
+        await patient.subscribe(room)
+        await nurse.subscribe(room)
+        await patient.send(room, "före")
+        await patient.drop()
+        # While the patient is away the nurse writes more than memory keeps.
+        for i in range(150):
+            nurse.send(room, f"medan du var borta {i}")
+        await asyncio.wait_for(_until(lambda: nurse.unacked == 0), 30)
+        await asyncio.wait_for(_until(lambda: patient.rooms[room].last == 151), 30)
+        view = patient.rooms[room]
+        assert view.gaps == []
+        assert sorted(view.messages) == list(range(1, 152))
+        await patient.close()
+        await nurse.close()
+
+
+async def test_history_pages_back(tmp_path: Path) -> None:
+    async with running_server(tmp_path / "db.sqlite3") as srv:
+        patient, nurse = await _patient_and_nurse(srv.base, srv.ws)
+        room = await _open_and_claim(patient, nurse)
+        await asyncio.gather(*(patient.send(room, f"m{i}") for i in range(30)))
+        page = await nurse.request(History(id=0, room=room, before=31, limit=10))
+        assert isinstance(page, Page)
+        assert [m.seq for m in page.msgs] == list(range(21, 31)) and page.more
+        first = await nurse.request(History(id=0, room=room, before=5, limit=10))
+        assert isinstance(first, Page)
+        assert [m.seq for m in first.msgs] == [1, 2, 3, 4] and not first.more
+        await patient.close()
+        await nurse.close()
+
+
+async def test_other_patient_cannot_reach_room(tmp_path: Path) -> None:
+    from chatserver.config import TestIdentity, default
+
+    cfg = default()
+    cfg = cfg.replace(
+        identity=cfg.identity.__class__(
+            provider="dev",
+            test_identities=(*cfg.identity.test_identities, TestIdentity("189001019802", "Annan")),
+        )
+    )
+    async with running_server(tmp_path / "db.sqlite3", cfg) as srv:
+        patient, nurse = await _patient_and_nurse(srv.base, srv.ws)
+        room = await _open_and_claim(patient, nurse)
+        other = Client(srv.ws, await login_patient(srv.base, "189001019802"))
+        await other.start()
+        with pytest.raises(ServerError) as err:
+            await other.subscribe(room)
+        assert err.value.code == "not_found"
+        for c in (patient, nurse, other):
+            await c.close()
+
+
+async def _until(cond: object) -> None:
+    assert callable(cond)
+    while not cond():
+        await asyncio.sleep(0.02)
