@@ -151,7 +151,7 @@ class Client:
 
     # ------------------------------------------------------------ commands
 
-    async def request(self, frame: Frame, timeout: float = 30.0) -> Frame:
+    async def request(self, frame: Frame, wait_s: float = 30.0) -> Frame:
         """Send a request (its ``id`` is filled in) and wait for the answer."""
         await self.connected.wait()
         rid = next(self._ids)
@@ -159,7 +159,7 @@ class Client:
         self._requests[rid] = fut
         try:
             await self._send_frame(_with_id(frame, rid))
-            return await asyncio.wait_for(fut, timeout)
+            return await asyncio.wait_for(fut, wait_s)
         finally:
             self._requests.pop(rid, None)
 
@@ -232,7 +232,7 @@ class Client:
             except _Fatal as e:
                 self._fatal = e.error
                 raise e.error from None
-            except (OSError, ConnectionClosed, InvalidHandshake, asyncio.TimeoutError) as e:
+            except (OSError, ConnectionClosed, InvalidHandshake, TimeoutError) as e:
                 log.debug("connection lost: %r", e)
             self.connected.clear()
             self._fail_requests()
@@ -305,9 +305,8 @@ class Client:
                     waiter.set_exception(ServerError(frame))
                 else:
                     waiter.set_result(frame)
-        if isinstance(frame, Message):
-            if not self._on_message(frame):
-                return
+        if isinstance(frame, Message) and not self._on_message(frame):
+            return
         if self.on_frame is not None:
             self.on_frame(frame)
         if re is None and not self.events.full():
@@ -327,7 +326,7 @@ class Client:
         return True
 
     def _fail_requests(self) -> None:
-        for rid, fut in list(self._requests.items()):
+        for fut in list(self._requests.values()):
             if isinstance(fut, _SendWaiter):
                 continue  # unacked sends stay in the outbox and are resent
             if not fut.done():

@@ -11,6 +11,7 @@ import pytest
 from clients.sdk import Client, ServerError, login_patient, login_staff
 from protocol.frames import CaseList, CaseUpdate, Claim, History, ListCases, OpenCase, Page
 from tests.support.server import PATIENT, running_server
+from tests.support.waiting import until as _until
 
 
 async def _patient_and_nurse(base: str, ws: str) -> tuple[Client, Client]:
@@ -130,9 +131,3 @@ async def test_other_patient_cannot_reach_room(tmp_path: Path) -> None:
         assert err.value.code == "not_found"
         for c in (patient, nurse, other):
             await c.close()
-
-
-async def _until(cond: object) -> None:
-    assert callable(cond)
-    while not cond():
-        await asyncio.sleep(0.02)
