@@ -142,7 +142,11 @@ def default() -> Config:
             # Skatteverket's test personnummer (CC0 open data; never given to real people).
             test_identities=(
                 TestIdentity("198501012382", "Tess Testsson"),
+                TestIdentity("200306062381", "Alva Provsson"),
+                TestIdentity("190704019801", "Gustav Äldresson"),
+                TestIdentity("189506299818", "Herbert Hundraårsson"),
                 TestIdentity("201701012393", "Lilla Testsson"),
+                TestIdentity("202503082386", "Bebis Testsson"),
             ),
         ),
         pools={

@@ -9,20 +9,33 @@ original message and stores nothing. ``head`` is the last number handed out;
 
 from __future__ import annotations
 
-from collections import OrderedDict, deque
+from collections import deque
 
 from chatserver.domain.events import ChatMessage
 
-# A resend only ever concerns a client's unacknowledged messages, which are
-# its most recent ones; 1,024 per room covers any outbox a client keeps.
-DEDUPE_WINDOW = 1024
 # Recent committed messages kept in memory so that a short reconnect resumes
 # without reading the database.
 RECENT = 64
 
 
 class Room:
-    __slots__ = ("_cids", "committed", "head", "id", "participants", "reads", "recent")
+    """De-duplication must be exact, not a window: a client may resend a
+    message whose ack it never read, however long ago, and storing it twice
+    would break the room's numbering. So a room knows every (sender, cid) it
+    holds, or knows that it does not (``cids_complete`` False: a room
+    recovered from disk), in which case the service loads them before the
+    first post (``load_cids``). Closed rooms drop the map."""
+
+    __slots__ = (
+        "_cids",
+        "cids_complete",
+        "committed",
+        "head",
+        "id",
+        "participants",
+        "reads",
+        "recent",
+    )
 
     def __init__(self, room_id: str, head: int = 0) -> None:
         self.id = room_id
@@ -31,10 +44,29 @@ class Room:
         self.participants: dict[str, str] = {}  # user id -> role
         self.reads: dict[str, int] = {}
         self.recent: deque[ChatMessage] = deque(maxlen=RECENT)
-        self._cids: OrderedDict[tuple[str, str], ChatMessage] = OrderedDict()
+        self._cids: dict[tuple[str, str], tuple[int, int]] = {}  # -> (seq, ts)
+        self.cids_complete = head == 0
 
-    def find(self, sender: str, cid: str) -> ChatMessage | None:
+    def restore_head(self, head: int) -> None:
+        """After recovery: messages up to ``head`` exist; their cids are on disk."""
+        self.head = self.committed = head
+        self.cids_complete = head == 0
+
+    def find(self, sender: str, cid: str) -> tuple[int, int] | None:
+        """(seq, ts) of the message (sender, cid) if the room has it."""
+        if not self.cids_complete:
+            raise RuntimeError(f"room {self.id}: cids not loaded")
         return self._cids.get((sender, cid))
+
+    def load_cids(self, rows: list[tuple[str, str, int, int]]) -> None:
+        """All (sender, cid, seq, ts) of the room, read from the store."""
+        for sender, cid, seq, ts in rows:
+            self._cids[(sender, cid)] = (seq, ts)
+        self.cids_complete = True
+
+    def drop_cids(self) -> None:
+        self._cids = {}
+        self.cids_complete = self.head == 0
 
     def post(
         self,
@@ -46,21 +78,15 @@ class Room:
         text: str,
         att: str | None,
         now: int,
-    ) -> tuple[ChatMessage, bool]:
-        """The message for (sender, cid) and whether it is new."""
-        known = self._cids.get((sender, cid))
+    ) -> ChatMessage | tuple[int, int]:
+        """The new message, or (seq, ts) of the one already posted with this cid."""
+        known = self.find(sender, cid)
         if known is not None:
-            return known, False
+            return known
         self.head += 1
         msg = ChatMessage(self.id, self.head, cid, sender, name, role, text, now, att)
-        self.remember(msg)
-        return msg, True
-
-    def remember(self, msg: ChatMessage) -> None:
-        """Record a message's cid (on post, and when recovering from the store)."""
-        self._cids[(msg.sender, msg.cid)] = msg
-        if len(self._cids) > DEDUPE_WINDOW:
-            self._cids.popitem(last=False)
+        self._cids[(sender, cid)] = (msg.seq, now)
+        return msg
 
     def mark_committed(self, msg: ChatMessage) -> None:
         self.committed = max(self.committed, msg.seq)

@@ -48,7 +48,8 @@ class FixedTargets:
 
 @dataclass(slots=True)
 class Posted:
-    message: ChatMessage
+    seq: int
+    ts: int
     new: bool
     events: list[Event] = field(default_factory=list)
 
@@ -177,25 +178,25 @@ class State:
         if case.state is CaseState.queued:
             self.queue(case.pool).remove(case.id)
         case = self._change(case, "close", closed=now, outcome=outcome)
+        self.rooms[case.room].drop_cids()
         return case, [CaseChanged(case, "close", staff.user_id, now)]
 
     def post(self, p: Principal, room_id: str, cid: str, text: str, att: str | None) -> Posted:
         room, case, role = self.room_access(p, room_id)
-        known = room.find(p.user_id, cid)
-        if known is not None:
-            return Posted(known, False)
         if not case.is_open:
             raise DomainError("invalid_state", "the case is closed; continue it to write again")
         now = self.clock.now_ms()
-        msg, _ = room.post(
+        msg = room.post(
             sender=p.user_id, name=p.name, role=role, cid=cid, text=text, att=att, now=now
         )
+        if not isinstance(msg, ChatMessage):
+            return Posted(msg[0], msg[1], False)
         events: list[Event] = [MessagePosted(msg)]
         action = "staff_reply" if p.is_staff else "patient_reply"
         if (case.state, action) in _REPLY_MOVES:
             case = self._change(case, action)
             events.append(CaseChanged(case, action, p.user_id, now))
-        return Posted(msg, True, events)
+        return Posted(msg.seq, msg.ts, True, events)
 
     def read(self, p: Principal, room_id: str, seq: int) -> list[Event]:
         room, _, _ = self.room_access(p, room_id)

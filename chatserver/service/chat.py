@@ -76,11 +76,11 @@ async def on_send(svc: Service, s: ClientSession, f: Send) -> None:
         raise DomainError("bad_request", "a message needs text or an attachment")
     if f.att is not None:
         await _check_attachment(svc, f.room, f.att)
+    await svc.ensure_cids(f.room)
     posted = svc.state.post(s.principal, f.room, f.cid, f.text, f.att)
-    m = posted.message
 
     def ack() -> None:
-        s.send(Ack(re=f.id, room=f.room, cid=f.cid, seq=m.seq, ts=m.ts))
+        s.send(Ack(re=f.id, room=f.room, cid=f.cid, seq=posted.seq, ts=posted.ts))
 
     # A resend of a known cid commits nothing; its ack still waits until the
     # original is durable (the empty job sits behind it in the writer's queue).

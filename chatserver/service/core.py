@@ -31,7 +31,6 @@ from chatserver.domain.events import (
     ReadMoved,
 )
 from chatserver.domain.principals import Principal
-from chatserver.domain.rooms import RECENT
 from chatserver.domain.state import State
 from chatserver.domain.urgency import Urgency
 from chatserver.metrics import Metrics, gauge
@@ -80,6 +79,7 @@ class Service:
         self.accepting = True
         self.ready = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._cid_loads: dict[str, asyncio.Future[None]] = {}
         self.metrics.add_collector(self._collect)
 
     # ------------------------------------------------------------ life cycle
@@ -89,9 +89,7 @@ class Service:
         conn = db.connect(self.db_path)
         migrate.migrate(conn)
         window = self.config.session.reopen_days * 86_400_000
-        snap = recovery.load(
-            conn, closed_since=self.clock.now_ms() - window, recent_per_room=RECENT
-        )
+        snap = recovery.load(conn, closed_since=self.clock.now_ms() - window)
         self._restore(snap)
         self.writer = Writer(
             conn,
@@ -160,6 +158,29 @@ class Service:
             return None
         self.state.names[user.id] = user.name
         return principal_of(user, self.wards_of(user.id))
+
+    async def ensure_cids(self, room_id: str) -> None:
+        """Load a recovered room's (sender, cid) map before its first post, once."""
+        room = self.state.rooms.get(room_id)
+        if room is None or room.cids_complete:
+            return
+        loading = self._cid_loads.get(room_id)
+        if loading is not None:
+            await asyncio.shield(loading)
+            return
+        loading = asyncio.get_running_loop().create_future()
+        self._cid_loads[room_id] = loading
+        try:
+            rows = await self.reader.cids(room_id)
+            if not room.cids_complete:
+                room.load_cids(rows)
+            loading.set_result(None)
+        except BaseException as e:
+            loading.set_exception(e)
+            loading.exception()  # retrieved: waiters re-raise their own copy
+            raise
+        finally:
+            del self._cid_loads[room_id]
 
     def wards_of(self, user_id: str) -> frozenset[str]:
         return frozenset()
@@ -277,19 +298,13 @@ class Service:
         for room_id, head in snap.heads.items():
             room = st.rooms.get(room_id)
             if room is not None:
-                room.head = room.committed = head
+                room.restore_head(head)
         for room_id, user_id, role in snap.participants:
             if room_id in st.rooms:
                 st.rooms[room_id].participants[user_id] = role
         for room_id, user_id, seq in snap.receipts:
             if room_id in st.rooms:
                 st.rooms[room_id].reads[user_id] = seq
-        for r in snap.recent:
-            room = st.rooms.get(r[0])
-            if room is not None:
-                msg = ChatMessage(*r)
-                room.remember(msg)
-                room.recent.append(msg)
 
     # ------------------------------------------------------------ metrics
 

@@ -90,6 +90,13 @@ class Reader:
         rows.reverse()
         return rows, more
 
+    async def cids(self, room: str) -> list[tuple[str, str, int, int]]:
+        """(sender, cid, seq, ts) of every message in the room."""
+        cur = await self._conn.execute(
+            "SELECT sender, cid, seq, ts FROM messages WHERE room = ?", (room,)
+        )
+        return [(r[0], r[1], r[2], r[3]) for r in await cur.fetchall()]
+
     async def attachment(self, att_id: str) -> tuple[str, str, bytes] | None:
         """(room, mime, data) of an attachment."""
         cur = await self._conn.execute(

@@ -1,8 +1,10 @@
 """Start-up recovery: read what memory must hold back from the database.
 
 Memory holds open cases (and those closed within the reopen window), their
-rooms' participants, heads, read marks and recent messages (for resume and
-cid de-duplication). Everything else stays on disk and is read on demand.
+rooms' participants, heads and read marks. No message is read here: a room's
+cids are loaded at its first post, and resume reads from disk until the room
+has recent messages in memory again. That keeps restart time independent of
+how many messages are stored.
 Reads run on a plain connection before the server serves anyone.
 """
 
@@ -12,7 +14,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
-from chatserver.store.reader import USER_COLS, MessageRow, UserRow, user_row
+from chatserver.store.reader import USER_COLS, UserRow, user_row
 
 CASE_COLS = (
     "id, room, patient_id, actor_id, entrance, pool, state, urgency, complaint, created, "
@@ -27,10 +29,9 @@ class Snapshot:
     participants: list[tuple[str, str, str]] = field(default_factory=list)
     heads: dict[str, int] = field(default_factory=dict)
     receipts: list[tuple[str, str, int]] = field(default_factory=list)
-    recent: list[MessageRow] = field(default_factory=list)
 
 
-def load(conn: sqlite3.Connection, *, closed_since: int, recent_per_room: int) -> Snapshot:
+def load(conn: sqlite3.Connection, *, closed_since: int) -> Snapshot:
     snap = Snapshot()
     snap.users = [user_row(r) for r in conn.execute(f"SELECT {USER_COLS} FROM users")]
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS live_rooms (room TEXT PRIMARY KEY)")
@@ -58,15 +59,6 @@ def load(conn: sqlite3.Connection, *, closed_since: int, recent_per_room: int) -
     snap.receipts = list(
         conn.execute(
             "SELECT r.room, r.user_id, r.seq FROM receipts r JOIN live_rooms l USING (room)"
-        )
-    )
-    snap.recent = list(
-        conn.execute(
-            "SELECT m.room, m.seq, m.cid, m.sender, m.name, m.role, m.text, m.ts, m.att "
-            "FROM live_rooms l JOIN messages m ON m.room = l.room "
-            "AND m.seq > (SELECT coalesce(max(seq), 0) FROM messages x WHERE x.room = l.room) - ? "
-            "ORDER BY m.room, m.seq",
-            (recent_per_room,),
         )
     )
     return snap

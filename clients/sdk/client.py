@@ -257,13 +257,19 @@ class Client:
                 self.welcome = first
                 self._tokens = float(first.limits.burst) / 2  # be modest right after connecting
                 self._tokens_at = asyncio.get_running_loop().time()
-                heartbeat = asyncio.get_running_loop().create_task(self._heartbeat(first))
+                loop = asyncio.get_running_loop()
+                heartbeat = loop.create_task(self._heartbeat(first))
+                # Resume beside the reader: acks and missed messages must be read
+                # while a long outbox is still being resent.
+                resume = loop.create_task(self._resume(ws))
                 try:
-                    await self._resume(ws)
                     async for data in ws:
                         self._on_data(_as_bytes(data))
                 finally:
                     heartbeat.cancel()
+                    resume.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
+                        await resume
             finally:
                 self._ws = None
 

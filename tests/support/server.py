@@ -134,7 +134,7 @@ class ServerProcess:
         if self.proc is not None:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait()
-            self.proc = None
+            self._release()
 
     def stop(self) -> None:
         if self.proc is not None:
@@ -144,7 +144,12 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-            self.proc = None
+            self._release()
+
+    def _release(self) -> None:
+        if self.proc is not None and self.proc.stdout is not None:
+            self.proc.stdout.close()
+        self.proc = None
 
 
 def free_port() -> int:
