@@ -157,13 +157,13 @@ def test_future() -> None:
 
 
 def test_every_code_is_documented() -> None:
-    assert PNR_ERROR_CODES == {
+    assert {
         "pnr_format",
         "pnr_checksum",
         "pnr_date",
         "pnr_birth_number",
         "pnr_future",
-    }
+    } == PNR_ERROR_CODES
 
 
 def test_constructor_validates() -> None:

@@ -33,6 +33,47 @@ async def _load(client: Client, room: str, tag: str, acked: list[Ack], stop: asy
     return sent
 
 
+async def _check_room(
+    db: sqlite3.Connection, room: str, acked: list[Ack], clients: list[Client]
+) -> None:
+    rows = db.execute(
+        "SELECT seq, cid, sender FROM messages WHERE room = ? ORDER BY seq", (room,)
+    ).fetchall()
+    seqs = [r[0] for r in rows]
+    assert seqs == list(range(1, len(rows) + 1)), f"gap or hole in {room}"
+    assert len({(r[2], r[1]) for r in rows}) == len(rows), "duplicate cid stored"
+    stored = {r[1]: r[0] for r in rows}
+    for a in acked:
+        if a.room == room:
+            assert stored[a.cid] == a.seq, "acknowledged message lost or renumbered"
+    # Every client following the room resumes to the head, without gaps, and
+    # sees exactly what is stored.
+    head = len(rows)
+    followers = [c for c in clients if room in c.rooms]
+    await asyncio.wait_for(until(lambda: all(c.rooms[room].last == head for c in followers)), 30)
+    for c in followers:
+        view = c.rooms[room]
+        assert view.gaps == []
+        assert {s: m.cid for s, m in view.messages.items()} == {s: cid for cid, s in stored.items()}
+
+
+async def _open_cases(server: ServerProcess, nurse: Client) -> tuple[list[Client], list[str]]:
+    rooms: list[str] = []
+    patients: list[Client] = []
+    for pnr in PATIENTS:
+        p = Client(server.ws, await login_patient(server.base, pnr), max_backoff=0.5)
+        await p.start()
+        opened = await p.request(OpenCase(id=0, entrance="vc_nurse", text="Krocktest"))
+        assert isinstance(opened, CaseUpdate)
+        claimed = await nurse.request(Claim(id=0, case=opened.case.case))
+        assert isinstance(claimed, CaseUpdate)
+        rooms.append(opened.case.room)
+        await p.subscribe(opened.case.room)
+        await nurse.subscribe(opened.case.room)
+        patients.append(p)
+    return patients, rooms
+
+
 async def test_sigkill_loses_nothing_acknowledged(tmp_path: Path) -> None:
     db_path = tmp_path / "crash.sqlite3"
     prepare_db(str(db_path))
@@ -43,20 +84,8 @@ async def test_sigkill_loses_nothing_acknowledged(tmp_path: Path) -> None:
         nurse = Client(server.ws, await login_staff(server.base, "anna", "demo"))
         await nurse.start()
         clients.append(nurse)
-        rooms: list[str] = []
-        patients: list[Client] = []
-        for pnr in PATIENTS:
-            p = Client(server.ws, await login_patient(server.base, pnr), max_backoff=0.5)
-            await p.start()
-            opened = await p.request(OpenCase(id=0, entrance="vc_nurse", text="Krocktest"))
-            assert isinstance(opened, CaseUpdate)
-            claimed = await nurse.request(Claim(id=0, case=opened.case.case))
-            assert isinstance(claimed, CaseUpdate)
-            rooms.append(opened.case.room)
-            await p.subscribe(opened.case.room)
-            await nurse.subscribe(opened.case.room)
-            patients.append(p)
-            clients.append(p)
+        patients, rooms = await _open_cases(server, nurse)
+        clients.extend(patients)
         nurse.max_backoff = 0.5
 
         acked: list[Ack] = []
@@ -84,29 +113,8 @@ async def test_sigkill_loses_nothing_acknowledged(tmp_path: Path) -> None:
 
         db = sqlite3.connect(db_path)
         for room in rooms:
-            rows = db.execute(
-                "SELECT seq, cid, sender FROM messages WHERE room = ? ORDER BY seq", (room,)
-            ).fetchall()
-            seqs = [r[0] for r in rows]
-            assert seqs == list(range(1, len(rows) + 1)), f"gap or hole in {room}"
-            assert len({(r[2], r[1]) for r in rows}) == len(rows), "duplicate cid stored"
-            stored = {r[1]: r[0] for r in rows}
-            for a in acked:
-                if a.room == room:
-                    assert stored[a.cid] == a.seq, "acknowledged message lost or renumbered"
-            # Every client following the room resumes to the head, without gaps,
-            # and sees exactly what is stored.
-            head = len(rows)
-            followers = [c for c in clients if room in c.rooms]
-            await asyncio.wait_for(
-                until(lambda: all(c.rooms[room].last == head for c in followers)), 30
-            )
-            for c in followers:
-                view = c.rooms[room]
-                assert view.gaps == []
-                assert {s: m.cid for s, m in view.messages.items()} == {
-                    s: cid for cid, s in stored.items()
-                }
+            await _check_room(db, room, acked, clients)
+        db.close()
         assert sum(c.reconnects for c in clients) >= ROUNDS * len(clients)
     finally:
         for c in clients:
