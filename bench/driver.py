@@ -1,0 +1,102 @@
+"""The client side of a benchmark, behind one small interface.
+
+The load generator only knows probes: message number ``n`` of a pair, sent at
+``ts_ns`` (``time.monotonic_ns()``, CLOCK_MONOTONIC, the same clock in every
+process on Linux). A driver turns a probe into whatever its server speaks and
+back. ``bench.relay_driver`` speaks the relays' bare msgpack frames; a driver
+for the real chat protocol logs in, joins a case's room, wraps each probe in a
+chat message and unwraps the delivered event, handling acks itself.
+
+A driver is named on the command line either by a short name in ``DRIVERS`` or
+as ``package.module:Factory``; the factory is called as ``Factory(options)``
+in each load-generator process, so it must be importable there.
+
+Rules a driver keeps so that the figures mean the same for every driver:
+
+* ``connect_pair`` returns only when a probe sent now would reach the
+  receiver (both ends joined, the route proven), so no probe is lost to a
+  join race.
+* ``Sender.send`` returns once the probe is handed to the transport. A
+  protocol with acks should not wait for the ack here (that would make
+  sending closed-loop per pair); count acks separately if they matter.
+* ``Receiver.recv`` skips frames that are not probes (acks, presence,
+  hand-shake leftovers) and returns None once the connection has ended.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A probe as it reached its receiver."""
+
+    n: int
+    ts_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class DriverOptions:
+    """What every driver is built from.
+
+    ``params`` holds driver-specific settings given as ``--driver-opt
+    key=value`` (credentials, entrance names and the like).
+    """
+
+    url: str
+    pad_bytes: int = 150
+    params: Mapping[str, str] = field(default_factory=dict)
+
+
+class Sender(Protocol):
+    async def send(self, n: int, ts_ns: int) -> None:
+        """Send probe ``n`` stamped ``ts_ns``; return once it is handed over."""
+
+    async def close(self) -> None:
+        """Close the sending connection (idempotent)."""
+
+
+class Receiver(Protocol):
+    async def recv(self) -> Delivery | None:
+        """The next probe delivered, or None once the connection has ended."""
+
+    async def close(self) -> None:
+        """Close the receiving connection (idempotent)."""
+
+
+class Idle(Protocol):
+    async def close(self) -> None:
+        """Close the idle connection (idempotent)."""
+
+
+class Driver(Protocol):
+    async def connect_pair(self, room: str) -> tuple[Sender, Receiver]:
+        """Two joined connections in ``room``: one sends probes, one receives them."""
+
+    async def connect_idle(self, room: str) -> Idle:
+        """One connection, joined as a real client would be, that then stays quiet."""
+
+
+class DriverFactory(Protocol):
+    def __call__(self, options: DriverOptions) -> Driver:
+        """Build a driver in the process that will use it."""
+
+
+# Short names for drivers shipped with the harness.
+DRIVERS: dict[str, str] = {
+    "relay": "bench.relay_driver:RelayDriver",
+}
+
+
+def load_driver(name: str, options: DriverOptions) -> Driver:
+    """Build the driver ``name`` (a key of ``DRIVERS`` or ``module:attribute``)."""
+    target = DRIVERS.get(name, name)
+    module_name, sep, attribute = target.partition(":")
+    if not sep or not module_name or not attribute:
+        raise ValueError(f"unknown driver {name!r}: use one of {sorted(DRIVERS)} or module:Factory")
+    factory: DriverFactory = getattr(importlib.import_module(module_name), attribute)
+    return factory(options)
