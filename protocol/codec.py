@@ -18,7 +18,7 @@ import msgpack
 from protocol.errors import ErrorCode, ProtocolError
 from protocol.fields import FieldError, Spec
 from protocol.frames import CLIENT_FRAMES, SERVER_FRAMES, Frame, Record
-from protocol.limits import MAX_FRAME_BYTES
+from protocol.limits import MAX_FRAME_BYTES, MAX_REQ_ID, MAX_SERVER_FRAME_BYTES
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,18 +105,18 @@ def encode(frame: Frame) -> bytes:
 
 def decode_client(data: bytes) -> Frame:
     """A frame a client sent (server side)."""
-    return _decode(data, CLIENT_FRAMES)
+    return _decode(data, CLIENT_FRAMES, MAX_FRAME_BYTES)
 
 
 def decode_server(data: bytes) -> Frame:
     """A frame the server sent (client side)."""
-    return _decode(data, SERVER_FRAMES)
+    return _decode(data, SERVER_FRAMES, MAX_SERVER_FRAME_BYTES)
 
 
-def _decode(data: bytes, registry: dict[str, type[Frame]]) -> Frame:
-    if len(data) > MAX_FRAME_BYTES:
+def _decode(data: bytes, registry: dict[str, type[Frame]], max_bytes: int) -> Frame:
+    if len(data) > max_bytes:
         raise ProtocolError(
-            ErrorCode.frame_too_large, f"frame of {len(data)} bytes exceeds {MAX_FRAME_BYTES}"
+            ErrorCode.frame_too_large, f"frame of {len(data)} bytes exceeds {max_bytes}"
         )
     try:
         obj = msgpack.unpackb(data, raw=False, strict_map_key=True, use_list=True)
@@ -131,7 +131,7 @@ def _decode(data: bytes, registry: dict[str, type[Frame]]) -> Frame:
         raise ProtocolError(ErrorCode.bad_frame, "a frame needs a string field 't'")
     cls = registry.get(t)
     req_id = obj.get("id")
-    req_id = req_id if type(req_id) is int and 0 <= req_id < 2**31 else None
+    req_id = req_id if type(req_id) is int and 0 <= req_id <= MAX_REQ_ID else None
     if cls is None:
         err = ProtocolError(ErrorCode.unknown_type, f"unknown frame type {t[:40]!r}")
         err.req_id = req_id

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, ClassVar, TypeVar
 
-from protocol.fields import Bool, Int, ListOf, Nested, OneOf, Str
+from protocol.fields import Bool, Float, Int, ListOf, MapOf, Nested, OneOf, Scalar, Str
 from protocol.limits import (
     MAX_CID,
     MAX_ID,
@@ -156,6 +156,76 @@ class CaseInfo(Record):
     closed: Annotated[int | None, Int(0, MAX_SEQ), "When it was closed (ms), if closed"] = None
 
 
+@record
+@dataclass(frozen=True, slots=True)
+class Complaint(Record):
+    """A complaint the patient can pick at a triage entrance."""
+
+    code: Annotated[str, Str(MAX_ID, 1), "Complaint code for case_open.complaint"]
+    label: Annotated[str, Str(100), "Label in the session's language"]
+
+
+@record
+@dataclass(frozen=True, slots=True)
+class EntranceInfo(Record):
+    """A way into care the region offers ("seek care", a health centre's chat...)."""
+
+    key: Annotated[str, Str(MAX_ID, 1), "Entrance key for case_open.entrance"]
+    name: Annotated[str, Str(MAX_NAME), "Name to show"]
+    triage: Annotated[bool, Bool(), "Automated questions follow case_open"]
+    describe: Annotated[bool, Bool(), "The patient must describe the errand in free text"]
+    open: Annotated[bool, Bool(), "Staff answer now; if false, cases wait for opens_at"]
+    opens_at: Annotated[int | None, Int(0, MAX_SEQ), "Next opening (ms) when closed"] = None
+    complaints: Annotated[
+        tuple[Complaint, ...], ListOf(Nested(Complaint), 30), "Complaints (triage entrances)"
+    ] = ()
+
+
+@record
+@dataclass(frozen=True, slots=True)
+class Subject(Record):
+    """Someone the user may open a case for: themselves, or a child in their care."""
+
+    id: Annotated[str, Str(MAX_ID, 1), "`self`, or the child's id for case_open.subject"]
+    name: Annotated[str, Str(MAX_NAME), "Name"]
+    age: Annotated[int, Int(0, 150), "Age in whole years"]
+    may_act: Annotated[bool, Bool(), "False if the user may not open a case for them now"]
+    reason: Annotated[
+        str | None,
+        OneOf(("child_too_young", "child_too_old", "protected_identity")),
+        "Why not, when may_act is false",
+    ] = None
+
+
+@record
+@dataclass(frozen=True, slots=True)
+class Option(Record):
+    code: Annotated[str, Str(MAX_ID, 1), "Answer code to send"]
+    text: Annotated[str, Str(MAX_NAME), "Answer text to show"]
+
+
+@record
+@dataclass(frozen=True, slots=True)
+class Question(Record):
+    """One automated question. Answer with the value type given by ``type``:
+    boolean → bool, choice → an option code, integer → int, decimal → number,
+    string → text, attachment → an attachment id (photo uploaded over HTTP)."""
+
+    id: Annotated[str, Str(MAX_ID, 1), "Question id (the answers map key)"]
+    text: Annotated[str, Str(1000), "Question text in the session's language"]
+    type: Annotated[
+        str,
+        OneOf(("boolean", "choice", "integer", "decimal", "string", "attachment")),
+        "Answer type",
+    ]
+    required: Annotated[bool, Bool(), "Must be answered"]
+    red_flag: Annotated[bool, Bool(), "A safety question (asked first)"] = False
+    options: Annotated[tuple[Option, ...], ListOf(Nested(Option), 30), "Choices"] = ()
+    min: Annotated[float | None, Float(-1e9, 1e9), "Smallest number allowed"] = None
+    max: Annotated[float | None, Float(-1e9, 1e9), "Largest number allowed"] = None
+    max_length: Annotated[int | None, Int(0, MAX_TEXT), "Longest text allowed"] = None
+
+
 # ---------------------------------------------------------------- client → server
 
 
@@ -266,8 +336,72 @@ class OpenCase(Frame):
 
     TYPE: ClassVar[str] = "case_open"
     id: ReqId
-    entrance: Annotated[str, Str(MAX_ID, 1), "Entrance key from the region's configuration"]
+    entrance: Annotated[str, Str(MAX_ID, 1), "Entrance key (home.entrances[].key)"]
     text: Annotated[str, Str(MAX_TEXT), "The errand in the patient's own words"]
+    subject: Annotated[str, Str(MAX_ID, 1), "`self` or a child's id (home.subjects[].id)"] = "self"
+    complaint: Annotated[
+        str | None, Str(MAX_ID, 1), "Complaint code, required at triage entrances"
+    ] = None
+
+
+@client
+@dataclass(frozen=True, slots=True)
+class HomeC(Frame):
+    """Patient: what can I do? The entrances and whom I may open cases for."""
+
+    TYPE: ClassVar[str] = "home"
+    id: ReqId
+
+
+@client
+@dataclass(frozen=True, slots=True)
+class Answer(Frame):
+    """Patient: answer the current automated questions of a case in triage.
+
+    The answer is either the next ``questions`` or the ``outcome``."""
+
+    TYPE: ClassVar[str] = "answer"
+    id: ReqId
+    case: CaseId
+    answers: Annotated[
+        dict[str, bool | int | float | str],
+        MapOf(Str(MAX_ID, 1), Scalar(MAX_TEXT), 100),
+        "Question id → answer value",
+    ]
+
+
+@client
+@dataclass(frozen=True, slots=True)
+class AskPerson(Frame):
+    """Patient: after self-care advice, talk to a person anyway (queued as U6)."""
+
+    TYPE: ClassVar[str] = "ask_person"
+    id: ReqId
+    case: CaseId
+
+
+@client
+@dataclass(frozen=True, slots=True)
+class ContinueCase(Frame):
+    """Patient: continue a case closed less than 4 days ago instead of a new one."""
+
+    TYPE: ClassVar[str] = "case_continue"
+    id: ReqId
+    case: CaseId
+    text: Annotated[str, Str(MAX_TEXT), "What the patient wants to add"] = ""
+
+
+@client
+@dataclass(frozen=True, slots=True)
+class Contact(Frame):
+    """Patient: a mobile number and consent for SMS notices ("it is your turn").
+
+    Notices never contain health information. Send phone nil to withdraw."""
+
+    TYPE: ClassVar[str] = "contact"
+    id: ReqId
+    sms: Annotated[bool, Bool(), "Consent to SMS notices"]
+    phone: Annotated[str | None, Str(20, 8), "Mobile number, +46 or 07 format"] = None
 
 
 @client
@@ -444,3 +578,61 @@ class CaseUpdate(Frame):
     TYPE: ClassVar[str] = "case"
     case: Annotated[CaseInfo, Nested(CaseInfo), "The case as it is now"]
     re: Annotated[int | None, Int(0, MAX_REQ_ID), "The request this answers, if any"] = None
+
+
+@server
+@dataclass(frozen=True, slots=True)
+class HomeS(Frame):
+    """Answer to home."""
+
+    TYPE: ClassVar[str] = "home"
+    re: Re
+    entrances: Annotated[
+        tuple[EntranceInfo, ...], ListOf(Nested(EntranceInfo), 30), "Entrances to choose from"
+    ]
+    subjects: Annotated[
+        tuple[Subject, ...], ListOf(Nested(Subject), 20), "`self` first, then children"
+    ]
+    sms: Annotated[bool, Bool(), "SMS notices are on"] = False
+
+
+@server
+@dataclass(frozen=True, slots=True)
+class Questions(Frame):
+    """The next page of automated questions of a case in triage (answer or push)."""
+
+    TYPE: ClassVar[str] = "questions"
+    case: CaseId
+    items: Annotated[tuple[Question, ...], ListOf(Nested(Question), 25), "Questions to answer"]
+    re: Annotated[int | None, Int(0, MAX_REQ_ID), "The request this answers, if any"] = None
+
+
+@server
+@dataclass(frozen=True, slots=True)
+class OutcomeS(Frame):
+    """The result of triage. ``call_112``: show the 112 screen and nothing else;
+    ``self_care``: show the advice and offer ask_person; ``queue``: the case
+    waits for staff (``position`` frames follow); ``booking``: the advice says
+    how to book."""
+
+    TYPE: ClassVar[str] = "outcome"
+    case: CaseId
+    urgency: Annotated[int, Int(0, 6), "U0-U6 as 0-6"]
+    disposition: Annotated[
+        str, OneOf(("self_care", "call_112", "queue", "booking", "redirect")), "What happens next"
+    ]
+    advice: Annotated[str, Str(MAX_TEXT * 4), "Advice for the patient, in their language"]
+    re: Annotated[int | None, Int(0, MAX_REQ_ID), "The request this answers, if any"] = None
+
+
+@server
+@dataclass(frozen=True, slots=True)
+class Position(Frame):
+    """Where a waiting case stands. Pushed when it changes, at most every few
+    seconds per case (coalesced)."""
+
+    TYPE: ClassVar[str] = "position"
+    case: CaseId
+    position: Annotated[int, Int(1, MAX_SEQ), "1 = next in line"]
+    wait_s: Annotated[int, Int(0, MAX_SEQ), "Estimated seconds until a staff member answers"]
+    open: Annotated[bool, Bool(), "The pool is staffed now"]

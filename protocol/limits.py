@@ -6,10 +6,15 @@ hard ceilings the codec enforces before anything else looks at a frame.
 
 from __future__ import annotations
 
-# One frame at most 64 KiB: the largest legitimate frame is a history page of
-# 200 messages of a few hundred bytes each; a 4,000-character message is
-# ~16 KB in UTF-8 at worst. Photos go over HTTP, never in frames.
+# A client frame at most 64 KiB: the largest legitimate one is a message of
+# 4,000 characters (~16 KB in UTF-8 at worst) or a page of triage answers.
+# Photos go over HTTP, never in frames.
 MAX_FRAME_BYTES = 64 * 1024
+# Frames from the server may be larger (a page of history, a case list), but
+# the server cuts pages and lists to PAGE_BUDGET_BYTES, and clients refuse
+# anything above 1 MiB.
+MAX_SERVER_FRAME_BYTES = 1024 * 1024
+PAGE_BUDGET_BYTES = 60 * 1024
 # A chat message: 4,000 characters is ~two pages of text, more than any chat
 # turn needs (1177's own contact form caps free text lower).
 MAX_TEXT = 4000

@@ -21,7 +21,7 @@ from protocol.codec import FieldPlan, decode_client, decode_server, encode, plan
 from protocol.errors import ErrorCode, ProtocolError
 from protocol.fields import MAX_SAFE_INT, Int, ListOf, MapOf, Nested, Scalar, Spec
 from protocol.frames import CLIENT_FRAMES, RECORDS, SERVER_FRAMES, Frame
-from protocol.limits import MAX_FRAME_BYTES, MAX_REQ_ID
+from protocol.limits import MAX_FRAME_BYTES, MAX_REQ_ID, MAX_SERVER_FRAME_BYTES
 from tests.protocol.strategies import (
     CHARS,
     INT64_MIN,
@@ -40,9 +40,13 @@ REGISTRIES: dict[str, dict[str, type[Frame]]] = {"client": CLIENT_FRAMES, "serve
 DECODERS: dict[str, Decoder] = {"client": decode_client, "server": decode_server}
 OTHER = {"client": "server", "server": "client"}
 
-# Frames whose largest valid form is above MAX_FRAME_BYTES (a full history
-# page of long messages, a full case list); the sender must keep them smaller.
-MAY_EXCEED = {("server", "page"), ("server", "case_list")}
+# The largest frame each direction's decoder accepts.
+LIMIT = {"client": MAX_FRAME_BYTES, "server": MAX_SERVER_FRAME_BYTES}
+
+# Frames whose largest valid form is above the limit (a full history page of
+# long messages, a full case list, a full page of long answers); the sender
+# must keep them smaller (the server cuts pages and lists to a byte budget).
+MAY_EXCEED = {("server", "page"), ("server", "case_list"), ("client", "answer")}
 
 # A key no field can have (field names are identifiers).
 PAD = "~pad"
@@ -162,7 +166,7 @@ def test_registry_keys_are_frame_types(direction: str, registry: dict[str, type[
 def test_round_trip(direction: str, cls: type[Frame], data: st.DataObject) -> None:
     frame = data.draw(from_record(cls))
     encoded = encode(frame)
-    if len(encoded) > MAX_FRAME_BYTES:
+    if len(encoded) > LIMIT[direction]:
         assert (direction, cls.TYPE) in MAY_EXCEED, f"{len(encoded)} bytes"
         assert decode_error(DECODERS[direction], encoded).code is ErrorCode.frame_too_large
     else:
@@ -178,10 +182,10 @@ def test_largest_frame_fits_or_is_rejected_as_too_large(direction: str, cls: typ
     frame = maximal_record(cls)
     encoded = encode(frame)
     if (direction, cls.TYPE) in MAY_EXCEED:
-        assert len(encoded) > MAX_FRAME_BYTES, "fits now: remove it from MAY_EXCEED"
+        assert len(encoded) > LIMIT[direction], "fits now: remove it from MAY_EXCEED"
         assert decode_error(DECODERS[direction], encoded).code is ErrorCode.frame_too_large
     else:
-        assert len(encoded) <= MAX_FRAME_BYTES
+        assert len(encoded) <= LIMIT[direction]
         assert DECODERS[direction](encoded) == frame
 
 
@@ -191,8 +195,8 @@ def test_frame_at_the_limit_decodes_one_byte_more_is_too_large(
 ) -> None:
     wire = minimal_wire(cls)
     decode = DECODERS[direction]
-    assert type(decode(pad_to(wire, MAX_FRAME_BYTES))) is cls
-    error = decode_error(decode, pad_to(wire, MAX_FRAME_BYTES + 1))
+    assert type(decode(pad_to(wire, LIMIT[direction]))) is cls
+    error = decode_error(decode, pad_to(wire, LIMIT[direction] + 1))
     assert error.code is ErrorCode.frame_too_large
 
 
@@ -209,7 +213,7 @@ def test_unknown_keys_are_ignored(direction: str, data: st.DataObject) -> None:
         st.dictionaries(keys.filter(lambda k: k not in names), wire_values(), max_size=4)
     )
     encoded = pack({**extra, **to_wire(frame)})
-    if len(encoded) <= MAX_FRAME_BYTES:
+    if len(encoded) <= LIMIT[direction]:
         assert DECODERS[direction](encoded) == frame
 
 
@@ -226,7 +230,7 @@ def test_nil_for_an_optional_field_means_its_default(
     fields = {p.name: getattr(frame, p.name) for p in plan(cls)}
     expected = cls(**fields | {name: optional[name] for name in chosen})
     encoded = pack(wire)
-    if len(encoded) <= MAX_FRAME_BYTES:
+    if len(encoded) <= LIMIT[direction]:
         assert DECODERS[direction](encoded) == expected
 
 
@@ -250,7 +254,7 @@ def test_one_invalid_field_is_bad_field(
     wire[name] = data.draw(invalid(spec))
     encoded = pack(wire)
     error = decode_error(DECODERS[direction], encoded)
-    if len(encoded) > MAX_FRAME_BYTES:
+    if len(encoded) > LIMIT[direction]:
         assert error.code is ErrorCode.frame_too_large
         return
     assert error.code is ErrorCode.bad_field, error
@@ -271,7 +275,7 @@ def test_missing_required_field_is_bad_field(
     else:
         del wire[name]
     encoded = pack(wire)
-    if len(encoded) > MAX_FRAME_BYTES:
+    if len(encoded) > LIMIT[direction]:
         return
     error = decode_error(DECODERS[direction], encoded)
     assert error.code is ErrorCode.bad_field
@@ -330,7 +334,7 @@ def test_type_of_the_other_direction_is_unknown(
     encoded = encode(data.draw(from_record(cls)))
     error = decode_error(DECODERS[OTHER[direction]], encoded)
     assert error.code in {ErrorCode.unknown_type, ErrorCode.frame_too_large}
-    if len(encoded) <= MAX_FRAME_BYTES:
+    if len(encoded) <= LIMIT[direction]:
         assert error.code is ErrorCode.unknown_type
 
 
