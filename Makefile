@@ -7,7 +7,10 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 DB ?= var/chatserver.sqlite3
 
-.PHONY: run test lint typecheck check bench clean setup
+.PHONY: run test lint typecheck check bench clean setup widget chromium
+
+WIDGET := clients/widget
+WIDGET_STAMP := $(WIDGET)/dist/.built
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -17,7 +20,18 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-run: $(STAMP)
+# The browser widget: npm packages from the registry, built into $(WIDGET)/dist.
+$(WIDGET_STAMP): $(shell find $(WIDGET) -path $(WIDGET)/node_modules -prune -o -path $(WIDGET)/dist -prune -o -type f -print 2>/dev/null)
+	cd $(WIDGET) && npm ci --no-audit --no-fund --loglevel=error && npm run build
+	touch $(WIDGET_STAMP)
+
+widget: $(WIDGET_STAMP)
+
+# Debian's Chromium for the browser tests (shared/TOOLING.md); needs root.
+chromium:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
+run: $(STAMP) widget
 	mkdir -p var
 	$(BIN)/chatserver demo --db $(DB)
 	$(BIN)/chatserver serve --db $(DB) --host $(HOST) --port $(PORT)
@@ -29,7 +43,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: $(STAMP) lint typecheck
+test: $(STAMP) lint typecheck widget chromium
 	$(BIN)/pytest -q
 	PYTHONASYNCIODEBUG=1 $(BIN)/pytest -q -x tests/protocol tests/domain tests/store
 

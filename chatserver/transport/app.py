@@ -5,11 +5,17 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
+from pathlib import Path
+
 from starlette.applications import Starlette
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 
 from chatserver.service.core import Service
 from chatserver.transport import http, ws
+
+
+WIDGET_DIR = Path(__file__).resolve().parents[2] / "clients" / "widget" / "dist"
 
 
 def create_app(service: Service) -> Starlette:
@@ -35,6 +41,8 @@ def create_app(service: Service) -> Starlette:
             Route("/api/rooms/{room}/attachments", http.upload, methods=["POST"]),
             Route("/api/attachments/{att}", http.attachment),
             WebSocketRoute("/ws", ws.endpoint),
+            # The patient's chat widget (clients/widget, built by `make widget`).
+            Mount("/widget", StaticFiles(directory=WIDGET_DIR, html=True, check_dir=False)),
         ],
         lifespan=lifespan,
     )

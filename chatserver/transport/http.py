@@ -93,7 +93,8 @@ async def index(request: Request) -> HTMLResponse:
         "<!doctype html><meta charset=utf-8><title>chatserver</title>"
         "<h1>chatserver</h1><p>Digital entrance to healthcare.</p>"
         f"<h2>Entrances</h2><ul>{entrances}</ul>"
-        '<p><a href="/health">/health</a> · <a href="/metrics">/metrics</a></p>'
+        '<p><a href="/widget/">Patient chat (widget)</a> · '
+        '<a href="/health">/health</a> · <a href="/metrics">/metrics</a></p>'
     )
 
 
