@@ -19,6 +19,9 @@ class ConfigError(ValueError):
     pass
 
 
+DEMO_DIR = Path(__file__).resolve().parent / "demo"
+
+
 @dataclass(frozen=True, slots=True)
 class ServerConfig:
     host: str = "127.0.0.1"
@@ -93,6 +96,50 @@ class IdentityConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class GuardianConfig:
+    # JSON file with {"guardianships": [{"guardian", "child"}], "protected": [...]}
+    # standing in for the population register in dev; empty = nobody.
+    file: str = ""
+    # 1177 lets guardians act until the child turns 13; the seeded entrances
+    # take children from 6 months (shared/DOMAIN.md). Some regions use 18.
+    min_age_months: int = 6
+    max_age_years: int = 13
+
+
+@dataclass(frozen=True, slots=True)
+class TriageConfig:
+    plugin: str = "chatserver.triage.fhir:create"
+    options: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueConfig:
+    # Position pushes are coalesced: at most one per case per interval.
+    position_interval: float = 2.0
+    # Wait estimates use the pool's claims over this window; with too few, the
+    # default minutes per case below.
+    service_window_min: int = 60
+    default_minutes_per_case: float = 6.0
+    # Admission control: when a new U4-U6 case would be predicted this many
+    # minutes late, chat is closed for them (offer booking instead). 0 = off.
+    admission_late_min: int = 120
+    max_cases_per_staff: int = 8
+    # A claimed case with no staff reply within this many minutes returns to the queue.
+    claim_timeout_min: int = 10
+
+
+@dataclass(frozen=True, slots=True)
+class SmsConfig:
+    # "dev" writes messages to the log; "http" posts to a 46elks-style API.
+    sender: str = "dev"
+    url: str = "https://api.46elks.com/a1/sms"
+    username: str = ""
+    password: str = ""
+    sender_name: str = "Region"
+    max_attempts: int = 6
+
+
+@dataclass(frozen=True, slots=True)
 class SessionConfig:
     ttl_s: int = 12 * 3600
     reopen_days: int = 4
@@ -104,6 +151,10 @@ class Config:
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     session: SessionConfig = field(default_factory=SessionConfig)
     identity: IdentityConfig = field(default_factory=IdentityConfig)
+    guardians: GuardianConfig = field(default_factory=GuardianConfig)
+    triage: TriageConfig = field(default_factory=TriageConfig)
+    queue: QueueConfig = field(default_factory=QueueConfig)
+    sms: SmsConfig = field(default_factory=SmsConfig)
     pools: dict[str, PoolConfig] = field(default_factory=dict)
     entrances: dict[str, EntranceConfig] = field(default_factory=dict)
 
@@ -147,18 +198,26 @@ def default() -> Config:
                 TestIdentity("189506299818", "Herbert Hundraårsson"),
                 TestIdentity("201701012393", "Lilla Testsson"),
                 TestIdentity("202503082386", "Bebis Testsson"),
+                TestIdentity("202504182391", "Nova Provsson"),
             ),
         ),
+        guardians=GuardianConfig(file=str(DEMO_DIR / "guardians.json")),
+        # Pools are open around the clock by default so that a developer can try
+        # everything at any hour; regions set [pools.x] hours (see
+        # docs/region-example.toml).
         pools={
             "nurse_1177": PoolConfig(name="1177 sjuksköterskor"),
             "vc_nurse": PoolConfig(name="Vårdcentralens sjuksköterskor"),
             "secretary": PoolConfig(name="Vårdcentralens sekreterare"),
             "physician": PoolConfig(name="Läkare"),
+            "psychologist": PoolConfig(name="Psykolog"),
+            "bvc": PoolConfig(name="Barnavårdscentralen (BVC)"),
         },
         entrances={
             "seek_care": EntranceConfig(name="Sök vård", pool="nurse_1177", triage=True),
             "vc_secretary": EntranceConfig(name="Chatta med sekreteraren", pool="secretary"),
             "vc_nurse": EntranceConfig(name="Chatta med sjuksköterskan", pool="vc_nurse"),
+            "bvc": EntranceConfig(name="Barnavårdscentralen (BVC)", pool="bvc"),
         },
     )
 

@@ -80,6 +80,19 @@ class Metrics:
             registry=r,
         )
 
+        self.triage = Counter(
+            "chatserver_triage_outcomes_total",
+            "Triage outcomes, by disposition and urgency",
+            ["disposition", "urgency"],
+            registry=r,
+        )
+        self.admission_refused = Counter(
+            "chatserver_admission_refused_total",
+            "Low-urgency cases offered a booking because the pool's queue would run late",
+            ["pool"],
+            registry=r,
+        )
+
     def add_collector(self, collect: Callable[[], Iterable[Metric]]) -> None:
         self.registry.register(_FuncCollector(collect))
 

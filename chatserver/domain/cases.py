@@ -4,6 +4,7 @@ Read TRANSITIONS top to bottom to see every path a case can take::
 
     triage ── self_care ──(ask_person)──► queued
     triage ── refer_112                   (end: the patient was told to call 112)
+    triage ── redirect ──► closed         (U1/U2 out of hours: call 1177 / emergency dept)
     triage ──(enqueue)──► queued ──(assign)──► assigned ──(staff_reply)──► active
     active ──(wait_patient)──► waiting ──(patient_reply)──► active
     assigned ──(release)──► queued         (no staff reply in time: back to the queue)
@@ -40,6 +41,7 @@ TRANSITIONS: dict[tuple[CaseState, str], CaseState] = {
     (S.triage, "self_care"): S.self_care,
     (S.triage, "refer_112"): S.referred_112,
     (S.triage, "enqueue"): S.queued,
+    (S.triage, "redirect"): S.closed,  # out of hours U1/U2: call 1177 / emergency dept
     (S.self_care, "ask_person"): S.queued,
     (S.queued, "assign"): S.assigned,
     (S.queued, "close"): S.closed,

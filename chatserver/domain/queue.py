@@ -34,6 +34,7 @@ class PoolQueue:
         self._keys: dict[str, Key] = {}
         self._entries: dict[str, Waiting] = {}
         self._tie = itertools.count()
+        self.version = 0  # bumped on every change, so watchers can skip unchanged queues
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -51,10 +52,12 @@ class PoolQueue:
         self._keys[entry.case_id] = key
         self._entries[entry.case_id] = entry
         self._sorted.add((*key, entry.case_id))
+        self.version += 1
 
     def remove(self, case_id: str) -> Waiting:
         key = self._keys.pop(case_id)
         self._sorted.remove((*key, case_id))
+        self.version += 1
         return self._entries.pop(case_id)
 
     def head(self) -> Waiting | None:

@@ -7,6 +7,7 @@ store and shows them to anyone only after they are committed (DESIGN rule 1).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -122,8 +123,9 @@ class State:
         pool: str,
         urgency: Urgency,
         complaint: str,
+        triage: bool = False,
     ) -> tuple[Case, list[Event]]:
-        """A case that goes straight to the queue (triage adds its own path)."""
+        """A new case: in triage, or (direct entrances) straight into the queue."""
         now = self.clock.now_ms()
         case_id = self.new_id()
         case = Case(
@@ -144,6 +146,50 @@ class State:
         events += self._join(case.room, subject_id, "patient", now)
         if actor.user_id != subject_id:
             events += self._join(case.room, actor.user_id, "guardian", now)
+        if triage:
+            return case, events
+        case, ev = self._enqueue(case, "enqueue", actor.user_id, now)
+        return case, events + ev
+
+    def triage_done(
+        self, actor: Principal, case_id: str, disposition: str, urgency: Urgency, pool: str
+    ) -> tuple[Case, list[Event]]:
+        """Apply a triage outcome: 112, redirect, self-care (or booking), or the queue."""
+        now = self.clock.now_ms()
+        case = self.visible_case(actor, case_id)
+        if case.state is not CaseState.triage:
+            raise DomainError("invalid_state", "the case is not in triage")
+        if disposition == "queue":
+            case = self._change_fields(case, urgency=urgency, pool=pool)
+            return self._enqueue(case, "enqueue", actor.user_id, now)
+        action = {"call_112": "refer_112", "redirect": "redirect"}.get(disposition, "self_care")
+        extra: dict[str, object] = {"urgency": urgency, "pool": pool}
+        if action == "redirect":
+            extra.update(closed=now, outcome="redirected")
+        case = self._change(case, action, **extra)
+        return case, [CaseChanged(case, action, actor.user_id, now, disposition)]
+
+    def ask_person(self, actor: Principal, case_id: str) -> tuple[Case, list[Event]]:
+        """After self-care advice the patient may still talk to a person (as U6)."""
+        now = self.clock.now_ms()
+        case = self.visible_case(actor, case_id)
+        if case.state is not CaseState.self_care:
+            raise DomainError("invalid_state", "only after self-care advice")
+        case = self._change_fields(case, urgency=Urgency.U6)
+        return self._enqueue(case, "ask_person", actor.user_id, now)
+
+    def reopen(self, actor: Principal, case_id: str, window_ms: int) -> tuple[Case, list[Event]]:
+        """Continue a case closed less than ``window_ms`` ago (default 4 days)."""
+        now = self.clock.now_ms()
+        case = self.visible_case(actor, case_id)
+        if case.state is not CaseState.closed or case.closed is None:
+            raise DomainError("invalid_state", "only a closed case can be continued")
+        if now - case.closed > window_ms:
+            raise DomainError("invalid_state", "closed too long ago; open a new case")
+        if case.outcome in ("conduct", "redirected"):
+            raise DomainError("invalid_state", "this case cannot be continued")
+        case = self._change(case, "reopen", closed=None, outcome=None, assignee=None)
+        events: list[Event] = [CaseChanged(case, "reopen", actor.user_id, now)]
         case, ev = self._enqueue(case, "enqueue", actor.user_id, now)
         return case, events + ev
 
@@ -219,6 +265,12 @@ class State:
         for uid in (case.patient_id, case.actor_id, case.assignee):
             if uid is not None:
                 self.by_user.setdefault(uid, set()).add(case.id)
+
+    def _change_fields(self, case: Case, **changes: object) -> Case:
+        """Change fields without a state transition (part of a larger command)."""
+        new = dataclasses.replace(case, **changes)  # type: ignore[arg-type]
+        self._put(new)
+        return new
 
     def _change(self, case: Case, action: str, **changes: object) -> Case:
         try:

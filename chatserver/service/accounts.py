@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from chatserver.domain.clock import to_datetime
 from chatserver.domain.principals import STAFF_ROLES, Principal
+from chatserver.identity import IdentityError
+from chatserver.identity.dev import DevProvider
 from chatserver.service.auth import (
     hash_password,
     new_id,
@@ -33,21 +36,41 @@ class LoginRefused(Exception):
 async def login_patient(
     svc: Service, data: dict[str, Any], addr: str | None
 ) -> tuple[str, Principal]:
-    """The dev identity provider: one of the configured test identities."""
-    pnr = str(data.get("pnr", "")).replace("-", "").replace("+", "").strip()
-    known = {i.pnr: i.name for i in svc.config.identity.test_identities}
-    if svc.config.identity.provider != "dev" or pnr not in known:
-        raise LoginRefused(ErrorCode.auth_failed, "unknown test identity")
-    user = await svc.reader.user_by("pnr", pnr)
-    ops = []
+    """Through the region's identity provider (dev: a configured test identity)."""
+    try:
+        identity = await svc.identity.authenticate(data)
+    except IdentityError as e:
+        raise LoginRefused(ErrorCode[e.code], e.message) from None
+    now = svc.clock.now_ms()
+    ops: list[records.Op] = []
+    created: list[UserRow] = []
+    user = await svc.reader.user_by("pnr", identity.pnr)
     if user is None:
-        user = UserRow(new_id("p"), "patient", None, pnr, known[pnr], (), (), None, False)
-        ops.append(
-            records.user_insert(
-                id=user.id, kind="patient", name=user.name, pnr=pnr, created=svc.clock.now_ms()
-            )
+        user = _new_patient(identity.pnr, identity.name)
+        created.append(user)
+    # Children in the user's care get accounts too, so cases can be about them.
+    today = to_datetime(now).date()
+    names = dict(svc.identity.identities()) if isinstance(svc.identity, DevProvider) else {}
+    for child in svc.guardians.children_of(identity.pnr, today=today, policy=svc.guardian_policy):
+        pnr = child.child.digits
+        if pnr in svc.users_by_pnr or await svc.reader.user_by("pnr", pnr) is not None:
+            continue
+        created.append(
+            _new_patient(pnr, names.get(pnr, "Barn " + child.child.birth_date.isoformat()))
         )
-    return await _session(svc, user, addr, ops)
+    for u in created:
+        ops.append(
+            records.user_insert(id=u.id, kind="patient", name=u.name, pnr=u.pnr, created=now)
+        )
+    token, _ = await _session(svc, user, addr, ops)
+    for u in created:
+        svc.known_user(u.id, u.name, u.pnr, None)
+    svc.known_user(user.id, user.name, user.pnr, user.phone if user.sms_consent else None)
+    return token, principal_of(user, svc.wards_of(user.id))
+
+
+def _new_patient(pnr: str, name: str) -> UserRow:
+    return UserRow(new_id("p"), "patient", None, pnr, name, (), (), None, False)
 
 
 async def login_staff(

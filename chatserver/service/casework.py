@@ -1,7 +1,7 @@
-"""Case commands: list, open, claim, close.
+"""Case commands every user has (list) and staff work (claim, close).
 
-The patient's triage path and the staff tools (handoff, consult, booking)
-build on these (issues 3 and 4).
+Opening cases is the patient's journey (journey.py); handoff, consult and
+booking are staff tools (issue 4).
 """
 
 from __future__ import annotations
@@ -9,11 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from chatserver.domain.cases import Case
-from chatserver.domain.errors import DomainError
 from chatserver.domain.events import Event
-from chatserver.domain.urgency import Urgency
 from chatserver.service.session import ClientSession
-from protocol.frames import CaseList, CaseUpdate, Claim, CloseCase, ListCases, OpenCase
+from protocol.frames import CaseList, CaseUpdate, Claim, CloseCase, ListCases
 
 if TYPE_CHECKING:
     from chatserver.service.core import Handler, Service
@@ -28,25 +26,6 @@ async def on_cases(svc: Service, s: ClientSession, f: ListCases) -> None:
         if c.is_open or (f.closed and (c.closed or 0) >= since)
     ]
     s.send(CaseList(re=f.id, cases=tuple(svc.case_info(c) for c in cases[-500:])))
-
-
-async def on_open(svc: Service, s: ClientSession, f: OpenCase) -> None:
-    if s.principal.is_staff:
-        raise DomainError("forbidden", "staff do not open cases as patients")
-    entrance = svc.config.entrances.get(f.entrance)
-    if entrance is None:
-        raise DomainError("not_found", f"no entrance {f.entrance}")
-    if entrance.describe and not f.text.strip():
-        raise DomainError("bad_request", "describe your errand in a few words")
-    case, events = svc.state.open_case(
-        s.principal,
-        subject_id=s.principal.user_id,
-        entrance=f.entrance,
-        pool=entrance.pool,
-        urgency=Urgency(entrance.urgency),
-        complaint=f.text.strip(),
-    )
-    _answer_after_commit(svc, s, f.id, case, events)
 
 
 async def on_claim(svc: Service, s: ClientSession, f: Claim) -> None:
@@ -70,7 +49,6 @@ def _answer_after_commit(
 
 HANDLERS: dict[type, Handler] = {
     ListCases: on_cases,
-    OpenCase: on_open,
     Claim: on_claim,
     CloseCase: on_close,
 }

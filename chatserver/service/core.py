@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -21,7 +22,8 @@ from typing import Any
 
 from chatserver.config import Config
 from chatserver.domain.cases import Case, CaseState
-from chatserver.domain.clock import Clock, SystemClock
+from chatserver.domain.clock import Clock, SystemClock, to_datetime
+from chatserver.domain.deadlines import StaffedDeadlines
 from chatserver.domain.errors import DomainError
 from chatserver.domain.events import (
     CaseChanged,
@@ -30,18 +32,23 @@ from chatserver.domain.events import (
     MessagePosted,
     ReadMoved,
 )
+from chatserver.domain.guardians import GuardianPolicy, GuardianRegistry
+from chatserver.domain.hours import OpeningHours
 from chatserver.domain.principals import Principal
 from chatserver.domain.state import State
 from chatserver.domain.urgency import Urgency
+from chatserver.identity import load_provider
 from chatserver.metrics import Metrics, gauge
 from chatserver.service import persist
 from chatserver.service.auth import LoginGuard, new_id, principal_of, token_hash
 from chatserver.service.hub import Hub
 from chatserver.service.session import ClientSession
+from chatserver.service.waiting import WaitingRoom
 from chatserver.store import db, migrate, recovery
 from chatserver.store.reader import Reader
 from chatserver.store.records import Op
 from chatserver.store.writer import StoreBusy, StoreFailed, Writer
+from chatserver.triage import TriageError, TriagePlugin, TriageSession, load_plugin
 from protocol.codec import encode
 from protocol.errors import CloseCode, ErrorCode
 from protocol.frames import CaseInfo, CaseUpdate, Frame, Message, Receipt
@@ -68,7 +75,40 @@ class Service:
         self.config = config
         self.db_path = db_path
         self.clock: Clock = clock or SystemClock()
-        self.state = State(self.clock, lambda: new_id("c"))
+        self.deadlines = StaffedDeadlines(
+            {
+                key: OpeningHours.parse(pool.hours)
+                for key, pool in config.pools.items()
+                if pool.hours
+            }
+        )
+        self.state = State(
+            self.clock,
+            lambda: new_id("c"),
+            self.deadlines,
+            max_cases_per_staff=config.queue.max_cases_per_staff,
+        )
+        ident = config.identity
+        self.identity = load_provider(
+            ident.provider,
+            {"identities": [(i.pnr, i.name) for i in ident.test_identities]}
+            if ident.provider == "dev"
+            else {},
+        )
+        g = config.guardians
+        self.guardian_policy = GuardianPolicy(g.min_age_months, g.max_age_years)
+        self.guardians = (
+            GuardianRegistry.load_json(g.file, today=to_datetime(self.clock.now_ms()).date())
+            if g.file
+            else GuardianRegistry([])
+        )
+        self.triage: TriagePlugin = load_plugin(config.triage.plugin, dict(config.triage.options))
+        self.triage_sessions: dict[str, TriageSession] = {}
+        self.triage_complaints: dict[str, str] = {}
+        self.users_by_pnr: dict[str, str] = {}
+        self.pnr_of: dict[str, str] = {}
+        self.contacts: dict[str, str] = {}  # user id -> phone, only with SMS consent
+        self.waiting = WaitingRoom(self)
         self.hub = Hub()
         self.metrics = Metrics()
         self.logins = LoginGuard(config.limits.login_failures, config.limits.lockout_s)
@@ -99,11 +139,14 @@ class Service:
         )
         self.writer.start()
         self.reader = await Reader.open(self.db_path)
-        from chatserver.service import casework, chat
+        from chatserver.service import casework, chat, journey
 
         self.handlers.update(chat.HANDLERS)
         self.handlers.update(casework.HANDLERS)
+        self.handlers.update(journey.HANDLERS)
+        await self._restore_triage()
         self.spawn(self._watch_loop_lag(), "loop-lag")
+        self.spawn(self.waiting.run(), "positions")
         self.started = time.perf_counter() - t0
         self.ready.set()
         log.info(
@@ -183,7 +226,37 @@ class Service:
             del self._cid_loads[room_id]
 
     def wards_of(self, user_id: str) -> frozenset[str]:
-        return frozenset()
+        """Children this user may act for now (guardianship and age limits)."""
+        pnr = self.pnr_of.get(user_id)
+        if pnr is None:
+            return frozenset()
+        today = to_datetime(self.clock.now_ms()).date()
+        kids = self.guardians.children_of(pnr, today=today, policy=self.guardian_policy)
+        return frozenset(
+            uid
+            for k in kids
+            if k.may_act and (uid := self.users_by_pnr.get(k.child.digits)) is not None
+        )
+
+    def known_user(self, user_id: str, name: str, pnr: str | None, phone: str | None) -> None:
+        self.state.names[user_id] = name
+        if pnr is not None:
+            self.users_by_pnr[pnr] = user_id
+            self.pnr_of[user_id] = pnr
+        if phone is not None:
+            self.contacts[user_id] = phone
+
+    def on_attach(self, s: ClientSession) -> None:
+        self.waiting.user_connected(s.principal.user_id)
+
+    async def _restore_triage(self) -> None:
+        pending = [c.id for c in self.state.cases.values() if c.state is CaseState.triage]
+        for case_id, complaint, snapshot in await self.reader.triage_rows(pending):
+            try:
+                self.triage_sessions[case_id] = self.triage.restore(json.loads(snapshot))
+                self.triage_complaints[case_id] = complaint
+            except TriageError:
+                log.exception("triage of case %s cannot be restored", case_id)
 
     async def dispatch(self, s: ClientSession, frame: Frame) -> None:
         """Run one command; every failure becomes an error frame, never a crash."""
@@ -238,6 +311,9 @@ class Service:
             self.hub.to_room(ev.room, encode(Receipt(room=ev.room, who=ev.who, seq=ev.seq)))
         elif isinstance(ev, CaseChanged):
             self.metrics.cases.labels(ev.action).inc()
+            if ev.action == "assign":
+                self.waiting.claimed(ev.case.pool, ev.at)
+                self.waiting.forget(ev.case.id)
             data = encode(CaseUpdate(case=self.case_info(ev.case)))
             for uid in {ev.case.patient_id, ev.case.actor_id, ev.case.assignee}:
                 if uid is not None:
@@ -274,7 +350,7 @@ class Service:
     def _restore(self, snap: recovery.Snapshot) -> None:
         st = self.state
         for u in snap.users:
-            st.names[u.id] = u.name
+            self.known_user(u.id, u.name, u.pnr, u.phone if u.sms_consent else None)
         for row in snap.cases:
             st.restore_case(
                 Case(

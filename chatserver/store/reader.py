@@ -30,9 +30,11 @@ class UserRow:
     pools: tuple[str, ...]
     pw_hash: str | None
     disabled: bool
+    phone: str | None = None
+    sms_consent: bool = False
 
 
-USER_COLS = "id, kind, username, pnr, name, roles, pools, pw_hash, disabled"
+USER_COLS = "id, kind, username, pnr, name, roles, pools, pw_hash, disabled, phone, sms_consent"
 
 
 def user_row(r: Any) -> UserRow:
@@ -46,6 +48,8 @@ def user_row(r: Any) -> UserRow:
         tuple(x for x in r[6].split(",") if x),
         r[7],
         bool(r[8]),
+        r[9],
+        bool(r[10]),
     )
 
 
@@ -96,6 +100,31 @@ class Reader:
             "SELECT sender, cid, seq, ts FROM messages WHERE room = ?", (room,)
         )
         return [(r[0], r[1], r[2], r[3]) for r in await cur.fetchall()]
+
+    async def triage_rows(self, case_ids: list[str]) -> list[tuple[str, str, str]]:
+        """(case_id, complaint, snapshot JSON) of triages still in progress."""
+        out: list[tuple[str, str, str]] = []
+        for i in range(0, len(case_ids), 500):
+            chunk = case_ids[i : i + 500]
+            cur = await self._conn.execute(
+                f"SELECT case_id, complaint, snapshot FROM triage WHERE case_id IN "
+                f"({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            out += [(r[0], r[1], r[2]) for r in await cur.fetchall()]
+        return out
+
+    async def triage_record(self, case_id: str) -> dict[str, Any] | None:
+        cur = await self._conn.execute(
+            "SELECT complaint, urgency, disposition, pool, advice, summary, provenance, response "
+            "FROM triage WHERE case_id = ?",
+            (case_id,),
+        )
+        r = await cur.fetchone()
+        if r is None:
+            return None
+        keys = ("complaint", "urgency", "disposition", "pool", "advice", "summary")
+        return {**dict(zip(keys, r[:6], strict=True)), "provenance": r[6], "response": r[7]}
 
     async def attachment(self, att_id: str) -> tuple[str, str, bytes] | None:
         """(room, mime, data) of an attachment."""

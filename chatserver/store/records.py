@@ -153,3 +153,77 @@ def attachment(
     id: str, room: str, uploader: str, mime: str, sha256: str, created: int, data: bytes
 ) -> Op:
     return (ATTACHMENT, (id, room, uploader, mime, len(data), sha256, created, data))
+
+
+TRIAGE_UPSERT = """
+INSERT INTO triage (case_id, complaint, snapshot, urgency, disposition, pool, advice, summary,
+                    provenance, response, updated)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (case_id) DO UPDATE SET
+    snapshot = excluded.snapshot, urgency = excluded.urgency,
+    disposition = excluded.disposition, pool = excluded.pool, advice = excluded.advice,
+    summary = excluded.summary, provenance = excluded.provenance, response = excluded.response,
+    updated = excluded.updated
+"""
+USER_CONTACT = "UPDATE users SET phone = ?, sms_consent = ? WHERE id = ?"
+NOTIFICATION = """
+INSERT INTO notifications (user_id, case_id, kind, phone, text, created, next_try)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+"""
+NOTIFICATION_STATUS = """
+UPDATE notifications SET status = ?, attempts = ?, next_try = ?, provider_id = ?, detail = ?
+WHERE id = ?
+"""
+NOTIFICATION_DELIVERY = "UPDATE notifications SET status = ?, detail = ? WHERE provider_id = ?"
+
+
+def triage(
+    case_id: str,
+    complaint: str,
+    snapshot: str,
+    updated: int,
+    *,
+    urgency: int | None = None,
+    disposition: str | None = None,
+    pool: str | None = None,
+    advice: str | None = None,
+    summary: str | None = None,
+    provenance: str | None = None,
+    response: str | None = None,
+) -> Op:
+    return (
+        TRIAGE_UPSERT,
+        (
+            case_id,
+            complaint,
+            snapshot,
+            urgency,
+            disposition,
+            pool,
+            advice,
+            summary,
+            provenance,
+            response,
+            updated,
+        ),
+    )
+
+
+def user_contact(user_id: str, phone: str | None, consent: bool) -> Op:
+    return (USER_CONTACT, (phone, int(consent), user_id))
+
+
+def notification(
+    user_id: str, case_id: str | None, kind: str, phone: str, text: str, now: int
+) -> Op:
+    return (NOTIFICATION, (user_id, case_id, kind, phone, text, now, now))
+
+
+def notification_status(
+    row_id: int, status: str, attempts: int, next_try: int, provider_id: str | None, detail: str
+) -> Op:
+    return (NOTIFICATION_STATUS, (status, attempts, next_try, provider_id, detail, row_id))
+
+
+def notification_delivery(provider_id: str, status: str, detail: str) -> Op:
+    return (NOTIFICATION_DELIVERY, (status, detail, provider_id))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -13,7 +12,6 @@ from starlette.staticfiles import StaticFiles
 
 from chatserver.service.core import Service
 from chatserver.transport import http, ws
-
 
 WIDGET_DIR = Path(__file__).resolve().parents[2] / "clients" / "widget" / "dist"
 

@@ -133,6 +133,7 @@ async def _handshake(svc: Service, ws: WebSocket, peer: WsPeer) -> ClientSession
     )
     peer.authenticated = True
     svc.hub.attach(session)
+    svc.on_attach(session)
     svc.metrics.connections.labels(frame.client).inc()
     svc.metrics.connections_total.labels(frame.client).inc()
     p = principal
