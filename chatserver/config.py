@@ -137,6 +137,9 @@ class SmsConfig:
     password: str = ""
     sender_name: str = "Region"
     max_attempts: int = 6
+    # Shared secret the gateway must put in its delivery-report URL
+    # (POST /api/sms/delivery?key=...); empty = delivery reports refused.
+    delivery_key: str = ""
 
 
 @dataclass(frozen=True, slots=True)

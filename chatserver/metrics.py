@@ -93,6 +93,13 @@ class Metrics:
             registry=r,
         )
 
+        self.sms = Counter(
+            "chatserver_sms_total",
+            "SMS send attempts, by result (sent, retry, failed)",
+            ["result"],
+            registry=r,
+        )
+
     def add_collector(self, collect: Callable[[], Iterable[Metric]]) -> None:
         self.registry.register(_FuncCollector(collect))
 

@@ -39,9 +39,12 @@ from chatserver.domain.state import State
 from chatserver.domain.urgency import Urgency
 from chatserver.identity import load_provider
 from chatserver.metrics import Metrics, gauge
+from chatserver.notifications.outbox import Outbox
+from chatserver.notifications.senders import create_sender
 from chatserver.service import persist
 from chatserver.service.auth import LoginGuard, new_id, principal_of, token_hash
 from chatserver.service.hub import Hub
+from chatserver.service.notices import Notices
 from chatserver.service.session import ClientSession
 from chatserver.service.waiting import WaitingRoom
 from chatserver.store import db, migrate, recovery
@@ -109,6 +112,8 @@ class Service:
         self.pnr_of: dict[str, str] = {}
         self.contacts: dict[str, str] = {}  # user id -> phone, only with SMS consent
         self.waiting = WaitingRoom(self)
+        self.notices = Notices(self)
+        self.outbox = Outbox(self, create_sender(config.sms), config.sms.max_attempts)
         self.hub = Hub()
         self.metrics = Metrics()
         self.logins = LoginGuard(config.limits.login_failures, config.limits.lockout_s)
@@ -147,6 +152,7 @@ class Service:
         await self._restore_triage()
         self.spawn(self._watch_loop_lag(), "loop-lag")
         self.spawn(self.waiting.run(), "positions")
+        self.spawn(self.outbox.run(), "sms-outbox")
         self.started = time.perf_counter() - t0
         self.ready.set()
         log.info(
@@ -290,6 +296,10 @@ class Service:
             raise StoreFailed("the server is shutting down")
         ops = persist.ops_for(events)
         ops.extend(extra)
+        notices = self.notices.ops_for(events)
+        if notices:
+            ops.extend(notices)
+            after = _then(after, self.outbox.poke)
         return self.writer.submit(ops, _Commit(events, after))
 
     def _published(self, payloads: list[_Commit]) -> None:
@@ -411,6 +421,15 @@ class Service:
             t0 = time.perf_counter()
             await asyncio.sleep(0.5)
             self.metrics.loop_lag.observe(max(0.0, time.perf_counter() - t0 - 0.5))
+
+
+def _then(first: Callable[[], None] | None, second: Callable[[], None]) -> Callable[[], None]:
+    def both() -> None:
+        if first is not None:
+            first()
+        second()
+
+    return both
 
 
 def message_frame(m: ChatMessage) -> Message:

@@ -38,6 +38,7 @@ def create_app(service: Service) -> Starlette:
             Route("/api/logout", http.logout, methods=["POST"]),
             Route("/api/rooms/{room}/attachments", http.upload, methods=["POST"]),
             Route("/api/attachments/{att}", http.attachment),
+            Route("/api/sms/delivery", http.sms_delivery, methods=["POST"]),
             WebSocketRoute("/ws", ws.endpoint),
             # The patient's chat widget (clients/widget, built by `make widget`).
             Mount("/widget", StaticFiles(directory=WIDGET_DIR, html=True, check_dir=False)),

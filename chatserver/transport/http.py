@@ -8,6 +8,8 @@ preflight, and check ``Origin`` like the WebSocket does.
 from __future__ import annotations
 
 import hashlib
+import hmac
+import urllib.parse
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -196,3 +198,18 @@ async def attachment(request: Request) -> Response:
         media_type=mime,
         headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"},
     )
+
+
+async def sms_delivery(request: Request) -> JSONResponse:
+    """Delivery report from the SMS gateway (46elks: form fields id, status)."""
+    svc = _svc(request)
+    key = svc.config.sms.delivery_key
+    if not key or not hmac.compare_digest(request.query_params.get("key", ""), key):
+        return error(ErrorCode.forbidden, "unknown caller", 403)
+    form = urllib.parse.parse_qs((await request.body())[:4096].decode("utf-8", "replace"))
+    provider_id = form.get("id", [""])[0]
+    status = form.get("status", [""])[0]
+    if not provider_id or status not in ("delivered", "failed"):
+        return error(ErrorCode.bad_request, "need id and status delivered|failed", 400)
+    await svc.writer.write([records.notification_delivery(provider_id, status, "report")])
+    return JSONResponse({"ok": True})

@@ -1,0 +1,1 @@
+"""SMS notices to patients: texts, senders and the persisted outbox."""
