@@ -1,0 +1,55 @@
+"""Debian's Chromium through Playwright, set up as shared/TOOLING.md says:
+no outside DNS lookups, no background traffic. Playwright gives every launch
+a new empty profile directory of its own (and refuses --user-data-dir)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from playwright.async_api import Browser, BrowserContext, Playwright, async_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+
+
+def chromium_available() -> bool:
+    return Path(CHROMIUM).exists()
+
+
+@contextlib.asynccontextmanager
+async def chromium() -> AsyncIterator[tuple[Playwright, Browser]]:
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield pw, browser
+        finally:
+            await browser.close()
+
+
+async def new_context(
+    browser: Browser, *, phone: bool = True, lang: str = "sv-SE"
+) -> BrowserContext:
+    """A phone-sized (or desktop) context: touch, Swedish locale, and no
+    service worker so that every test loads the freshly built widget."""
+    viewport = PHONE if phone else DESKTOP
+    return await browser.new_context(
+        viewport=viewport,  # type: ignore[arg-type]
+        device_scale_factor=2 if phone else 1,
+        is_mobile=phone,
+        has_touch=phone,
+        locale=lang,
+        timezone_id="Europe/Stockholm",
+        service_workers="block",
+    )

@@ -1,0 +1,82 @@
+"""The patient's whole journey in the browser, once for each way triage can
+end (PROTOCOL.md §5): self-care advice (and "talk to a person anyway"),
+"call 112", the queue with a live position, out-of-hours redirection and
+booking advice. The answers walk the example sore-throat content."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from playwright.async_api import Page, expect
+
+from chatserver import config as config_mod
+from tests.support.server import running_server
+from tests.widget.widget import SORE_THROAT_CALM, Widget
+
+
+async def test_self_care_then_talk_to_a_person(widget: Widget) -> None:
+    await widget.login()
+    await widget.seek_care("Ont i halsen", text="Ont i halsen sedan två dagar")
+    await widget.answer_all(SORE_THROAT_CALM)
+    await expect(widget.heading).to_have_text("Råd om egenvård")
+    await expect(widget.page.get_by_text("Halsont orsakas oftast av virus")).to_be_visible()
+    await widget.page.get_by_role("button", name="Jag vill ändå prata med en person").click()
+    await expect(widget.page.get_by_role("heading", name="Du står i kö")).to_be_visible()
+    await expect(widget.page.get_by_text("Du är näst på tur.")).to_be_visible()
+
+
+async def test_call_112_stops_everything(widget: Widget) -> None:
+    await widget.login()
+    await widget.seek_care("Ont i halsen")
+    await widget.answer_all({**SORE_THROAT_CALM, "st_breathing": True})
+    await expect(widget.heading).to_have_text("Ring 112 nu")
+    call = widget.page.get_by_role("link", name="Ring 112")
+    await expect(call).to_have_attribute("href", "tel:112")
+    # Nothing to chat in: the 112 screen offers no composer and no queue.
+    await expect(widget.composer).to_have_count(0)
+    await expect(widget.page.get_by_text("Du står i kö")).to_have_count(0)
+
+
+async def test_queue_position_and_wait_update_live(widget: Widget) -> None:
+    await widget.login()
+    await widget.seek_care("Ont i halsen")
+    await widget.answer_all({**SORE_THROAT_CALM, "st_saliva": True})
+    queue = widget.page.get_by_role("region", name="Du står i kö")
+    await expect(queue).to_be_visible()
+    await expect(queue.get_by_text("Du är näst på tur.")).to_be_visible()
+    await expect(queue.get_by_text("Beräknad väntetid")).to_be_visible()
+    # The advice from triage stays at hand while waiting.
+    await expect(widget.page.get_by_text("Råd", exact=True)).to_be_visible()
+    await expect(widget.composer).to_be_editable()
+
+
+async def test_booking_advice(widget: Widget) -> None:
+    await widget.login()
+    await widget.seek_care("Ont i halsen")
+    await widget.answer_all({**SORE_THROAT_CALM, "st_fever": True, "st_nodes": True})
+    await expect(widget.heading).to_have_text("Boka en tid")
+
+
+async def test_redirect_when_the_pool_is_closed(tmp_path: Path, page: Page) -> None:
+    cfg = config_mod.default()
+    pools = dict(cfg.pools)
+    pools["nurse_1177"] = config_mod.PoolConfig(name="1177", hours={"mon-sun": _closed_hour()})
+    async with running_server(tmp_path / "db.sqlite3", cfg.replace(pools=pools)) as srv:
+        widget = Widget(page, srv.base)
+        await widget.open()
+        await widget.login()
+        await widget.seek_care("Ont i halsen")
+        await widget.answer_all({**SORE_THROAT_CALM, "st_trismus": True})
+        await expect(widget.heading).to_have_text("Mottagningen är stängd")
+        await expect(widget.page.get_by_role("link", name="Ring 1177")).to_have_attribute(
+            "href", "tel:1177"
+        )
+        await page.close()
+
+
+def _closed_hour() -> str:
+    """An hour of opening that is not now in Stockholm (so the pool is closed)."""
+    now = datetime.now(ZoneInfo("Europe/Stockholm"))
+    return "20:00-21:00" if now.hour < 12 else "06:00-07:00"
