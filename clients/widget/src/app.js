@@ -115,7 +115,7 @@ export class App {
       return;
     }
     this.end();
-    this.begin({ token: result.token, user: result.user, name: result.name, outbox: [] });
+    this.begin({ token: result.token, user: result.user, name: result.name, outbox: [] }, true);
   }
 
   async logout() {
@@ -126,8 +126,11 @@ export class App {
     this.go({ name: "login" });
   }
 
-  /** Start a logged-in session: connect, then load what the patient has. */
-  begin(saved) {
+  /**
+   * Start a logged-in session: connect, then load what the patient has.
+   * `focus`: the user just logged in, so focus follows to the next screen.
+   */
+  begin(saved, focus = false) {
     this.store.reset();
     this.store.me = { user: saved.user, name: saved.name };
     this.conn = new Connection({
@@ -149,9 +152,9 @@ export class App {
     this.store.setOutbox(saved.outbox);
     this.saveSession(saved.token);
     this.conn.start();
-    this.go({ name: "loading" }, { focus: false });
+    this.go({ name: "loading" }, { focus });
     this.loadAll().then(
-      () => this.go(this.firstScreen(), { focus: false }),
+      () => this.go(this.firstScreen(), { focus }),
       () => {},
     );
   }

@@ -114,6 +114,7 @@ const sv = {
   advice: "Råd",
   // queue and chat
   chatTitle: "Chatt",
+  errand: "Ditt ärende:",
   queueTitle: "Du står i kö",
   queuePosition: "Du är nummer {n} i kön.",
   queueFirst: "Du är näst på tur.",
@@ -281,6 +282,7 @@ const en = {
   toStart: "To the start page",
   advice: "Advice",
   chatTitle: "Chat",
+  errand: "Your errand:",
   queueTitle: "You are in the queue",
   queuePosition: "You are number {n} in the queue.",
   queueFirst: "You are next in line.",

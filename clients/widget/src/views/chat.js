@@ -25,6 +25,7 @@ export class ChatScreen {
     this.el = screen(
       c ? app.entranceName(c.entrance) : app.t("chatTitle"),
       c && c.subject !== app.store.me?.name ? h("p", { class: "notice" }, app.t("caseAbout", { name: c.subject })) : null,
+      c?.complaint ? h("p", { class: "errand" }, h("strong", null, app.t("errand")), " ", c.complaint) : null,
       this.status,
       this.log.el,
       this.log.typing,
@@ -69,13 +70,14 @@ export class ChatScreen {
     const { app } = this;
     const { t } = app;
     const c = app.store.cases.get(this.caseId);
-    const state = c?.state ?? "queued";
-    if (state === this.shownState) return;
-    const hadFocus = this.el.contains(this.el.getRootNode().activeElement ?? null);
-    this.shownState = state;
+    const state = displayed(c?.state);
+    const key = `${state}:${c?.assignee_name ?? ""}`;
+    if (key === this.shown) return;
+    const hadFocus = this.el.contains(/** @type {ShadowRoot} */ (this.el.getRootNode()).activeElement);
+    this.shown = key;
     this.queue = null;
     const outcome = app.store.outcomes.get(this.caseId);
-    if (state === "queued") {
+    if (state === "waiting for staff") {
       this.queue = new QueuePanel(app, this.caseId);
       fill(
         this.status,
@@ -142,4 +144,11 @@ export class ChatScreen {
     }
     return h("div", { class: "closed" }, parts);
   }
+}
+
+/** What the screen shows for a case state: waiting, talking, or closed. */
+function displayed(state) {
+  if (state === "closed") return "closed";
+  if (state === "queued" || state === "triage" || state === undefined) return "waiting for staff";
+  return "with staff";
 }

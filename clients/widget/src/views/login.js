@@ -71,6 +71,7 @@ export class LoginScreen {
               h(
                 "span",
                 { class: "choice-note" },
+                " ",
                 formatPnr(person.pnr),
                 person.note ? ` · ${person.note[lang]}` : "",
               ),

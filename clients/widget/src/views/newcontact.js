@@ -33,7 +33,7 @@ export class WhoScreen {
               "li",
               { class: "choice unavailable" },
               h("span", { class: "choice-title" }, label),
-              h("span", { class: "choice-note" }, t(`notAllowed.${s.reason}`)),
+              h("span", { class: "choice-note" }, " ", t(`notAllowed.${s.reason}`)),
             );
           }
           return h(
@@ -82,9 +82,10 @@ export class WhereScreen {
               h(
                 "span",
                 { class: "choice-note" },
+                " ",
                 e.open ? t("openNow") : t("closedNow", { time: formatTime(app.lang, e.opens_at ?? Date.now()) }),
               ),
-              e.triage ? h("span", { class: "choice-note" }, t("withTriage")) : null,
+              e.triage ? h("span", { class: "choice-note" }, " ", t("withTriage")) : null,
             ),
           ),
         ),
