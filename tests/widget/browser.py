@@ -39,10 +39,11 @@ async def chromium() -> AsyncIterator[tuple[Playwright, Browser]]:
 
 
 async def new_context(
-    browser: Browser, *, phone: bool = True, lang: str = "sv-SE"
+    browser: Browser, *, phone: bool = True, lang: str = "sv-SE", service_workers: bool = False
 ) -> BrowserContext:
-    """A phone-sized (or desktop) context: touch, Swedish locale, and no
-    service worker so that every test loads the freshly built widget."""
+    """A phone-sized (or desktop) context: touch and a Swedish locale. The
+    service worker is blocked unless asked for, so that every test loads the
+    freshly built widget rather than a cached one."""
     viewport = PHONE if phone else DESKTOP
     return await browser.new_context(
         viewport=viewport,  # type: ignore[arg-type]
@@ -51,5 +52,25 @@ async def new_context(
         has_touch=phone,
         locale=lang,
         timezone_id="Europe/Stockholm",
-        service_workers="block",
+        service_workers="allow" if service_workers else "block",
     )
+
+
+@contextlib.asynccontextmanager
+async def profile_context(profile: Path, *, phone: bool = True) -> AsyncIterator[BrowserContext]:
+    """Chromium with a real (new, empty) profile directory rather than an
+    incognito-like context: what installing a web app needs."""
+    async with async_playwright() as pw:
+        context = await pw.chromium.launch_persistent_context(
+            str(profile),
+            executable_path=CHROMIUM,
+            args=ARGS,
+            viewport=PHONE if phone else DESKTOP,  # type: ignore[arg-type]
+            is_mobile=phone,
+            has_touch=phone,
+            locale="sv-SE",
+        )
+        try:
+            yield context
+        finally:
+            await context.close()

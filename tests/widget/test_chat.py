@@ -30,6 +30,10 @@ async def test_staff_reply_arrives_live_with_typing_and_receipts(
         seq = await nurse.say(case.room, "Hej! Vilket recept gäller det?")
         reply = widget.messages("Vilket recept gäller det?")
         await expect(reply).to_contain_text("Anna Andersson")
+        announcer = widget.page.locator(".visually-hidden[role=status]")
+        await expect(announcer).to_have_text(
+            "Nytt meddelande från Anna Andersson: Hej! Vilket recept gäller det?"
+        )
         await expect(widget.page.get_by_text("Anna Andersson skriver …")).to_have_count(0)
         # The patient saw it, so the widget marked it read.
         patient = await nurse.receipt(case.room, seq)

@@ -12,7 +12,10 @@ from zoneinfo import ZoneInfo
 from playwright.async_api import Page, expect
 
 from chatserver import config as config_mod
-from tests.support.server import running_server
+from clients.sdk import Client, login_patient
+from protocol.frames import CaseUpdate, OpenCase
+from tests.support.server import Running, running_server
+from tests.widget.staff import nurse_on
 from tests.widget.widget import SORE_THROAT_CALM, Widget
 
 
@@ -80,3 +83,26 @@ def _closed_hour() -> str:
     """An hour of opening that is not now in Stockholm (so the pool is closed)."""
     now = datetime.now(ZoneInfo("Europe/Stockholm"))
     return "20:00-21:00" if now.hour < 12 else "06:00-07:00"
+
+
+async def test_queue_position_moves_up_when_the_case_ahead_is_taken(
+    widget: Widget, server: Running
+) -> None:
+    ahead = Client(server.ws, await login_patient(server.base, "200306062381"))
+    await ahead.start()
+    opened = await ahead.request(OpenCase(id=0, entrance="vc_nurse", text="Receptförnyelse"))
+    assert isinstance(opened, CaseUpdate)
+
+    await widget.login()
+    await widget.start_chat("Jag behöver en remiss")
+    queue = widget.page.get_by_role("region", name="Du står i kö")
+    await expect(queue.get_by_text("Du är nummer 2 i kön.")).to_be_visible()
+    announcer = widget.page.locator(".visually-hidden[role=status]")
+    await expect(announcer).to_contain_text("Du är nummer 2 i kön.")
+
+    async with nurse_on(server) as nurse:
+        taken = await nurse.claim(pool="vc_nurse")
+        assert taken.case == opened.case.case
+        await expect(queue.get_by_text("Du är näst på tur.")).to_be_visible()
+        await expect(announcer).to_contain_text("Du är nummer 1 i kön.")
+    await ahead.close()

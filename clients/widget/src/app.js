@@ -38,6 +38,7 @@ export class App {
     /** @type {Map<string, string | undefined>} case id -> assignee name last seen */
     this.lastAssignee = new Map();
     this.lastTyping = 0;
+    this.root = root;
     this.shell = new Shell(this, root);
     this.unsubscribe = this.store.subscribe((topic, detail) => this.changed(topic, detail));
     const saved = this.saved.load();
@@ -77,6 +78,7 @@ export class App {
   setLang(lang) {
     this.lang = lang;
     this.t = translator(lang);
+    this.root.lang = lang;
     saveLang(lang);
     this.conn?.setLang(lang);
     this.shell.relabel();

@@ -26,7 +26,8 @@ export class Store {
     this.me = null;
     /** @type {{entrances: any[], subjects: any[], sms: boolean} | null} */
     this.home = null;
-    this.status = "offline";
+    /** @type {string} "idle" until a session connects, then the connection's status */
+    this.status = "idle";
     /** @type {Map<string, Record<string, any>>} case id -> CaseInfo */
     this.cases = new Map();
     /** @type {Map<string, {items: any[], page: number}>} case id -> current questions */

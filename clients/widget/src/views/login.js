@@ -64,10 +64,9 @@ export class LoginScreen {
               {
                 type: "button",
                 class: "choice",
-                "aria-label": t("loginAs", { name: person.name }),
                 onclick: (/** @type {Event} */ e) => this.login(person.pnr, e.currentTarget),
               },
-              h("span", { class: "choice-title" }, person.name),
+              h("span", { class: "choice-title" }, t("loginAs", { name: person.name })),
               h(
                 "span",
                 { class: "choice-note" },
