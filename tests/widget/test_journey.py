@@ -54,6 +54,17 @@ async def test_queue_position_and_wait_update_live(widget: Widget) -> None:
     await expect(widget.page.get_by_text("Råd", exact=True)).to_be_visible()
     await expect(widget.composer).to_be_editable()
 
+    # Consent to an SMS when it is the patient's turn (PROTOCOL.md §5.7).
+    page = widget.page
+    await page.locator("summary", has_text="Sms när det är din tur").click()
+    await page.get_by_role("checkbox", name="Ja, skicka ett sms").check()
+    await page.get_by_role("textbox", name="Mobilnummer").fill("12345")
+    await page.get_by_role("button", name="Spara").click()
+    await expect(page.get_by_text("Skriv ett svenskt mobilnummer")).to_be_visible()
+    await page.get_by_role("textbox", name="Mobilnummer").fill("070-123 45 67")
+    await page.get_by_role("button", name="Spara").click()
+    await expect(page.get_by_text("Sparat. Vi skickar ett sms")).to_be_visible()
+
 
 async def test_booking_advice(widget: Widget) -> None:
     await widget.login()

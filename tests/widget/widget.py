@@ -65,6 +65,7 @@ class Widget:
     async def login(self, name: str = "Tess Testsson") -> None:
         await self.page.get_by_role("button", name=f"Logga in som {name}").click()
         await expect(self.page.get_by_role("button", name="Logga ut")).to_be_visible()
+        await expect(self.heading).not_to_have_text("Laddar …")
 
     async def choose_subject(self, label: str = "Mig själv") -> None:
         await expect(self.heading).to_have_text("Vem gäller det?")

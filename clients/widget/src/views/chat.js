@@ -74,6 +74,7 @@ export class ChatScreen {
     const key = `${state}:${c?.assignee_name ?? ""}`;
     if (key === this.shown) return;
     const hadFocus = this.el.contains(/** @type {ShadowRoot} */ (this.el.getRootNode()).activeElement);
+    const stick = this.log.nearBottom();
     this.shown = key;
     this.queue = null;
     const outcome = app.store.outcomes.get(this.caseId);
@@ -100,6 +101,8 @@ export class ChatScreen {
       fill(this.bottom, this.composer.el);
       if (hadFocus) this.composer.focus();
     }
+    // The panels around the log changed size: keep the newest message in view.
+    if (stick) this.log.scrollToEnd();
   }
 
   closedPanel(c) {

@@ -22,7 +22,8 @@ export class QueuePanel {
       this.position,
       this.wait,
       h("p", { class: "hint" }, t("queueHelp")),
-      new SmsForm(app).el,
+      // Folded: on a phone the chat should stay in view while waiting.
+      h("details", { class: "sms-box" }, h("summary", null, t("smsLegend")), new SmsForm(app).el),
     );
     this.render();
   }
@@ -73,7 +74,7 @@ class SmsForm {
       h(
         "fieldset",
         null,
-        h("legend", null, t("smsLegend")),
+        h("legend", { class: "visually-hidden" }, t("smsLegend")),
         h("div", { class: "option" }, this.consent, h("label", { for: consentId }, t("smsConsent"))),
         h("label", { for: phoneId }, t("smsLabel")),
         h("p", { id: hintId, class: "hint" }, t("smsHint")),

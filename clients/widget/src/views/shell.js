@@ -11,6 +11,12 @@ export class Shell {
     this.everOnline = false;
     this.brand = h("p", { class: "brand" });
     this.langButton = h("button", { type: "button", class: "link", onclick: () => this.toggleLang() });
+    this.casesButton = h("button", {
+      type: "button",
+      class: "link",
+      hidden: true,
+      onclick: () => app.go({ name: "home" }),
+    });
     this.logoutButton = h("button", {
       type: "button",
       class: "link",
@@ -20,9 +26,10 @@ export class Shell {
     this.banner = h("div", { class: "banner", role: "status", "aria-live": "polite" });
     this.main = h("div", { class: "screen" });
     this.announcer = h("div", { class: "visually-hidden", role: "status", "aria-live": "polite" });
+    this.nav = h("nav", { class: "bar-actions" }, this.casesButton, this.langButton, this.logoutButton);
     fill(
       root,
-      h("header", { class: "bar" }, this.brand, h("div", { class: "bar-actions" }, this.langButton, this.logoutButton)),
+      h("div", { class: "bar" }, this.brand, this.nav),
       this.banner,
       this.main,
       this.announcer,
@@ -38,6 +45,8 @@ export class Shell {
     this.langButton.setAttribute("lang", other);
     this.langButton.setAttribute("aria-label", t("switchLangLabel"));
     this.logoutButton.textContent = t("logout");
+    this.casesButton.textContent = t("cases");
+    this.nav.setAttribute("aria-label", t("menu"));
     this.showStatus(this.app.store.status);
   }
 
@@ -50,6 +59,8 @@ export class Shell {
   show(el, focus) {
     fill(this.main, el);
     this.logoutButton.hidden = !this.app.conn;
+    const inside = Boolean(this.app.conn) && !["home", "loading", "login"].includes(this.app.route.name);
+    this.casesButton.hidden = !inside;
     if (focus) (el.querySelector("[data-autofocus]") ?? el.querySelector("h2"))?.focus();
   }
 
