@@ -79,7 +79,10 @@ def backup(db_path: str, target: str) -> int:
     src = db.connect(db_path)
     dst = sqlite3.connect(target)
     with dst:
-        src.backup(dst, pages=1024, sleep=0.001)
+        # One step: a stepwise backup restarts whenever another connection
+        # commits between steps and may never finish on a busy server; a
+        # single step reads one consistent WAL snapshot without blocking writers.
+        src.backup(dst)
     dst.close()
     check = sqlite3.connect(target).execute("PRAGMA integrity_check").fetchone()[0]
     print(f"backup of {db_path} written to {target}: integrity {check}")

@@ -47,8 +47,11 @@ class LimitsConfig:
     burst: int = 60
     max_subs: int = 100
     # Outbox per connection: a client this far behind is disconnected (4003)
-    # and resumes later; 1,000 frames is several minutes of a busy room.
-    outbox_frames: int = 1000
+    # and resumes later. One commit can release a whole batch (up to 2,000
+    # operations) of frames to a connection at once, before its writer task
+    # runs, so the frame bound sits well above that; the byte bound (minutes
+    # of a busy room) is what really limits memory.
+    outbox_frames: int = 10_000
     outbox_bytes: int = 4 * 1024 * 1024
     # Heartbeat the client should keep; idle connections are closed after
     # idle_timeout (3 missed heartbeats).

@@ -17,7 +17,10 @@ def room_role(p: Principal, case: Case, consultants: frozenset[str] = frozenset(
     if p.kind == "patient":
         if case.patient_id == p.user_id:
             return "patient"
-        if case.patient_id in p.wards or case.actor_id == p.user_id:
+        # A guardian acts only while the child is in their care and within the
+        # age limits (wards is computed at login), not because they once opened
+        # the case.
+        if case.patient_id in p.wards:
             return "guardian"
         return None
     if case.assignee == p.user_id or case.pool in p.pools:

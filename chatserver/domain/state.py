@@ -110,7 +110,8 @@ class State:
         ids = set(self.by_user.get(p.user_id, ()))
         for ward in p.wards:
             ids |= self.by_user.get(ward, set())
-        return sorted((self.cases[i] for i in ids), key=lambda c: c.created)
+        visible = (self.cases[i] for i in ids)
+        return sorted((c for c in visible if self.role_in(p, c)), key=lambda c: c.created)
 
     # ------------------------------------------------------------ commands
 
@@ -163,9 +164,11 @@ class State:
             case = self._change_fields(case, urgency=urgency, pool=pool)
             return self._enqueue(case, "enqueue", actor.user_id, now)
         action = {"call_112": "refer_112", "redirect": "redirect"}.get(disposition, "self_care")
-        extra: dict[str, object] = {"urgency": urgency, "pool": pool}
+        # Every end of triage gets a closed time: it bounds what recovery loads
+        # and how long "talk to a person anyway" stays possible.
+        extra: dict[str, object] = {"urgency": urgency, "pool": pool, "closed": now}
         if action == "redirect":
-            extra.update(closed=now, outcome="redirected")
+            extra.update(outcome="redirected")
         case = self._change(case, action, **extra)
         return case, [CaseChanged(case, action, actor.user_id, now, disposition)]
 
@@ -175,7 +178,7 @@ class State:
         case = self.visible_case(actor, case_id)
         if case.state is not CaseState.self_care:
             raise DomainError("invalid_state", "only after self-care advice")
-        case = self._change_fields(case, urgency=Urgency.U6)
+        case = self._change_fields(case, urgency=Urgency.U6, closed=None)
         return self._enqueue(case, "ask_person", actor.user_id, now)
 
     def reopen(self, actor: Principal, case_id: str, window_ms: int) -> tuple[Case, list[Event]]:
@@ -199,7 +202,11 @@ class State:
         now = self.clock.now_ms()
         if not staff.is_staff:
             raise DomainError("forbidden", "only staff can claim cases")
-        mine = sum(1 for c in self.by_user.get(staff.user_id, ()) if self.cases[c].is_open)
+        mine = sum(
+            1
+            for c in self.by_user.get(staff.user_id, ())
+            if self.cases[c].is_open and self.cases[c].assignee == staff.user_id
+        )
         if mine >= self.max_cases_per_staff:
             raise DomainError("limit_reached", f"you already have {mine} open cases")
         if case_id is None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import json
 import logging
 import time
@@ -59,6 +60,12 @@ from protocol.frames import CaseInfo, CaseUpdate, Frame, Message, Receipt
 log = logging.getLogger("chatserver.service")
 
 Handler = Callable[["Service", ClientSession, Any], Awaitable[None]]
+
+# The session and request id of the command being handled (task-local), so a
+# failed commit can answer the request that caused it.
+_origin: contextvars.ContextVar[tuple[ClientSession, int | None] | None] = contextvars.ContextVar(
+    "origin", default=None
+)
 
 
 @dataclass(slots=True)
@@ -268,6 +275,7 @@ class Service:
         """Run one command; every failure becomes an error frame, never a crash."""
         re = getattr(frame, "id", None)
         handler = self.handlers.get(type(frame))
+        _origin.set((s, re))
         try:
             if handler is None:
                 raise DomainError("bad_request", f"{frame.TYPE} is not accepted here")
@@ -300,7 +308,17 @@ class Service:
         if notices:
             ops.extend(notices)
             after = _then(after, self.outbox.poke)
-        return self.writer.submit(ops, _Commit(events, after))
+        fut = self.writer.submit(ops, _Commit(events, after))
+        origin = _origin.get()
+        if origin is not None:
+            # If the commit fails, the request that caused it still gets an answer.
+            s, re = origin
+            fut.add_done_callback(lambda f: self._commit_failed(f, s, re))
+        return fut
+
+    def _commit_failed(self, fut: asyncio.Future[None], s: ClientSession, re: int | None) -> None:
+        if not fut.cancelled() and fut.exception() is not None:
+            self.reject(s, ErrorCode.unavailable, "the server cannot store anything now", re)
 
     def _published(self, payloads: list[_Commit]) -> None:
         for p in payloads:

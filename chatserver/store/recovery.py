@@ -22,6 +22,11 @@ CASE_COLS = (
 )
 
 
+# States after which a case takes no more part unless continued; they carry a
+# closed time and are loaded only within the reopen window.
+ENDED = "('closed', 'self_care', 'referred_112')"
+
+
 @dataclass(slots=True)
 class Snapshot:
     users: list[UserRow] = field(default_factory=list)
@@ -38,8 +43,8 @@ def load(conn: sqlite3.Connection, *, closed_since: int) -> Snapshot:
     conn.execute("DELETE FROM live_rooms")
     snap.cases = list(
         conn.execute(
-            f"SELECT {CASE_COLS} FROM cases WHERE state <> 'closed' "
-            f"UNION ALL SELECT {CASE_COLS} FROM cases WHERE closed >= ?",
+            f"SELECT {CASE_COLS} FROM cases WHERE state NOT IN {ENDED} "
+            f"UNION ALL SELECT {CASE_COLS} FROM cases WHERE state IN {ENDED} AND closed >= ?",
             (closed_since,),
         )
     )

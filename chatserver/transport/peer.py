@@ -26,6 +26,7 @@ class WsPeer:
         self._ready = asyncio.Event()
         self.close_code: int | None = None
         self.close_reason = ""
+        self._drain = True
         self.last_seen = now
         self.opened = now
         self.authenticated = False
@@ -39,16 +40,19 @@ class WsPeer:
         if self.close_code is not None:
             return
         if len(self._out) >= self.max_frames or self._bytes + len(data) > self.max_bytes:
-            self.close(CloseCode.slow_consumer, "outbox full: reconnect and resume")
+            self.close(CloseCode.slow_consumer, "outbox full: reconnect and resume", drain=False)
             return
         self._out.append(data)
         self._bytes += len(data)
         self._ready.set()
 
-    def close(self, code: int, reason: str) -> None:
+    def close(self, code: int, reason: str, *, drain: bool = True) -> None:
+        """Close after sending what is queued (so an error frame explaining the
+        close arrives first), or at once with ``drain=False`` (a slow reader)."""
         if self.close_code is None:
             self.close_code = code
             self.close_reason = reason
+            self._drain = drain
             self._ready.set()
 
     async def run(self) -> None:
@@ -59,7 +63,7 @@ class WsPeer:
             while True:
                 await self._ready.wait()
                 self._ready.clear()
-                if self.close_code is not None and self.close_code != CloseCode.going_away:
+                if self.close_code is not None and not self._drain:
                     break
                 while out:
                     data = out.popleft()

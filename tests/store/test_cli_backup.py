@@ -151,17 +151,6 @@ class WritesBetweenSteps:
         return getattr(self.real, attr)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RuntimeError,
-    reason=(
-        "bug: cli.backup copies 1024 pages per step with a sleep between steps; "
-        "any commit by another connection between steps restarts the backup, so "
-        "a database larger than 4 MB under steady writes is never backed up "
-        "(livelock). Copy in one step (pages=-1; in WAL the read snapshot does "
-        "not block the writer) or use VACUUM INTO"
-    ),
-)
 def test_backup_of_a_large_busy_database_finishes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -211,15 +211,6 @@ def test_recovery_reads_no_messages(written: sqlite3.Connection) -> None:
     assert all("max(seq)" in s for s in touching_messages)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: recovery.load loads every case whose state is not 'closed'; self_care "
-        "and referred_112 are end states with no close transition (cases.TRANSITIONS), "
-        "so every self-care and 112 outcome ever given is loaded at each start and "
-        "memory/start-up time grow without bound"
-    ),
-)
 def test_old_triage_outcomes_are_not_loaded(conn: sqlite3.Connection) -> None:
     long_ago = CUTOFF - 365 * DAY
     apply(

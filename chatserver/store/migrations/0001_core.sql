@@ -40,7 +40,7 @@ CREATE TABLE cases (
     closed      INTEGER,
     outcome     TEXT
 );
-CREATE INDEX cases_open ON cases(state) WHERE state <> 'closed';
+CREATE INDEX cases_open ON cases(state) WHERE state NOT IN ('closed', 'self_care', 'referred_112');
 CREATE INDEX cases_closed ON cases(closed) WHERE closed IS NOT NULL;
 
 -- Every transition of every case, in order: the KPI and audit source.
