@@ -83,6 +83,9 @@ class EntranceConfig:
     listing_check: bool = False
     # Default urgency when the entrance does not triage (U4 = within 24 h).
     urgency: int = 4
+    # The care unit behind a direct entrance; with listing_check, only
+    # patients listed there may use it ("listningskontroll").
+    unit: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +166,9 @@ class Config:
     sms: SmsConfig = field(default_factory=SmsConfig)
     pools: dict[str, PoolConfig] = field(default_factory=dict)
     entrances: dict[str, EntranceConfig] = field(default_factory=dict)
+    # Which care unit each patient is listed at (personnummer -> unit); in
+    # production this comes from the region's listing register.
+    listings: dict[str, str] = field(default_factory=dict)
 
     def replace(self, **sections: Any) -> Config:
         return dataclasses.replace(self, **sections)
@@ -208,6 +214,7 @@ def default() -> Config:
             ),
         ),
         guardians=GuardianConfig(file=str(DEMO_DIR / "guardians.json")),
+        listings={"198501012382": "vc_centrum", "200306062381": "vc_centrum"},
         # Pools are open around the clock by default so that a developer can try
         # everything at any hour; regions set [pools.x] hours (see
         # docs/region-example.toml).
@@ -221,7 +228,12 @@ def default() -> Config:
         },
         entrances={
             "seek_care": EntranceConfig(name="Sök vård", pool="nurse_1177", triage=True),
-            "vc_secretary": EntranceConfig(name="Chatta med sekreteraren", pool="secretary"),
+            "vc_secretary": EntranceConfig(
+                name="Chatta med sekreteraren",
+                pool="secretary",
+                unit="vc_centrum",
+                listing_check=True,
+            ),
             "vc_nurse": EntranceConfig(name="Chatta med sjuksköterskan", pool="vc_nurse"),
             "bvc": EntranceConfig(name="Barnavårdscentralen (BVC)", pool="bvc"),
         },

@@ -132,6 +132,12 @@ async def on_open(svc: Service, s: ClientSession, f: OpenCase) -> None:
     if entrance.describe and not text and not entrance.triage:
         raise DomainError("bad_request", "describe your errand in a few words")
     subject_id, subject_pnr = _subject(svc, p, f.subject)
+    if entrance.listing_check and svc.config.listings.get(subject_pnr) != entrance.unit:
+        raise DomainError(
+            "forbidden",
+            "this entrance is for patients listed at the health centre; "
+            "choose 'Sök vård' or contact the centre you are listed at",
+        )
     if entrance.triage:
         complaints = dict(svc.triage.complaints(s.lang))
         if f.complaint is None or f.complaint not in complaints:

@@ -248,3 +248,33 @@ async def test_closed_case_can_be_continued_within_four_days(tmp_path: Path) -> 
         assert err.value.code == "invalid_state"
         await patient.close()
         await nurse.close()
+
+
+async def test_listing_check_and_booking_disposition(tmp_path: Path) -> None:
+    async with running_server(tmp_path / "db.sqlite3") as srv:
+        listed = await _patient(srv.base, srv.ws)
+        opened = await listed.request(OpenCase(id=0, entrance="vc_secretary", text="Intyg"))
+        assert isinstance(opened, CaseUpdate) and opened.case.state == "queued"
+        unlisted = await _patient(srv.base, srv.ws, "190704019801")
+        with pytest.raises(ServerError) as err:
+            await unlisted.request(OpenCase(id=0, entrance="vc_secretary", text="Intyg"))
+        assert err.value.code == "forbidden"
+        # Sore throat with three Centor criteria: test at the health centre (booking).
+        _, out = await triage(
+            listed,
+            "seek_care",
+            "sore_throat",
+            {
+                "st_breathing": False,
+                "st_saliva": False,
+                "st_trismus": False,
+                "st_fever": True,
+                "st_nodes": True,
+                "st_coating": True,
+                "st_cough": True,
+                "st_days": 2,
+            },
+        )
+        assert out.disposition == "booking" and out.urgency == 4
+        await listed.close()
+        await unlisted.close()
