@@ -99,7 +99,8 @@ export class App {
   caseChanged(c) {
     if (this.route.name === "chat" && this.route.case === c.case && c.assignee_name) {
       const before = this.lastAssignee.get(c.case);
-      if (before !== c.assignee_name) this.announce(this.t("assignedAnnounce", { name: c.assignee_name }));
+      if (before !== c.assignee_name)
+        this.announce(this.t("assignedAnnounce", { name: c.assignee_name }));
     }
     this.lastAssignee.set(c.case, c.assignee_name);
   }
@@ -108,7 +109,8 @@ export class App {
 
   async login(pnr) {
     const result = await this.api.loginPatient(pnr);
-    const again = this.conn && this.store.status === "relogin" && result.user === this.store.me?.user;
+    const again =
+      this.conn && this.store.status === "relogin" && result.user === this.store.me?.user;
     if (again && this.conn) {
       this.saveSession(result.token);
       this.conn.resume(result.token);
@@ -155,9 +157,19 @@ export class App {
     this.saveSession(saved.token);
     this.conn.start();
     this.go({ name: "loading" }, { focus });
+    this.load(focus);
+  }
+
+  /** What the patient has (entrances, people, cases); then the first screen. */
+  load(focus) {
+    const conn = this.conn;
     this.loadAll().then(
       () => this.go(this.firstScreen(), { focus }),
-      () => {},
+      (error) => {
+        if (this.conn === conn && this.route.name === "loading") {
+          this.view.failed(this.errorText(error), () => this.load(true));
+        }
+      },
     );
   }
 
@@ -176,7 +188,12 @@ export class App {
   saveSession(token = this.conn?.token) {
     const me = this.store.me;
     if (!token || !me || !this.conn) return;
-    this.saved.save({ token, user: me.user, name: me.name, outbox: [...this.conn.outbox.values()] });
+    this.saved.save({
+      token,
+      user: me.user,
+      name: me.name,
+      outbox: [...this.conn.outbox.values()],
+    });
   }
 
   async loadAll() {
@@ -206,7 +223,8 @@ export class App {
 
   firstScreen() {
     const open = this.store.caseList().filter((c) => c.state !== "closed");
-    if (this.store.cases.size === 0 && this.store.outbox.length === 0) return newContactRoute(this.store.home);
+    if (this.store.cases.size === 0 && this.store.outbox.length === 0)
+      return newContactRoute(this.store.home);
     if (open.length === 1 && isChatState(open[0].state)) return caseRoute(open[0]);
     return { name: "home" };
   }
@@ -224,7 +242,12 @@ export class App {
     });
     const c = answer.case;
     this.conn.follow(c.room);
-    this.go(c.state === "triage" ? { name: "questions", case: c.case } : { name: "chat", case: c.case });
+    // At a triage entrance the first questions follow as a push.
+    this.go(
+      c.state === "triage"
+        ? { name: "questions", case: c.case, fresh: true }
+        : { name: "chat", case: c.case },
+    );
   }
 
   async answer(caseId, answers) {
@@ -253,7 +276,7 @@ export class App {
     return this.conn.send(room, text, att);
   }
 
-  /** Upload a photo to a room; returns the attachment id for `send.att` or an answer. */
+  /** Upload a photo to a room; returns the attachment id (for `send.att` or an answer). */
   async uploadPhoto(room, file) {
     const image = await prepareImage(file);
     const uploaded = await this.api.upload(this.conn.token, room, image);

@@ -52,7 +52,7 @@ export class Connection {
     this.outbox = new Map(outbox.map((m) => [m.cid, m]));
     /** @type {Map<number, {resolve: (f: any) => void, reject: (e: Error) => void} | {cid: string}>} */
     this.pending = new Map();
-    /** @type {Array<() => void>} */
+    /** @type {Array<{resolve: () => void, reject: (e: Error) => void}>} */
     this.onlineWaiters = [];
     /** @type {WebSocket | null} */
     this.ws = null;
@@ -85,6 +85,7 @@ export class Connection {
     clearTimeout(this.timers.retry);
     this.closeSocket(1000);
     this.failRequests();
+    for (const waiter of this.onlineWaiters.splice(0)) waiter.reject(new ConnectionLost());
     this.setStatus("stopped");
   }
 
@@ -240,13 +241,14 @@ export class Connection {
     this.status = status;
     this.on.status(status, detail);
     if (status === "online") {
-      for (const wake of this.onlineWaiters.splice(0)) wake();
+      for (const waiter of this.onlineWaiters.splice(0)) waiter.resolve();
     }
   }
 
   whenOnline() {
     if (this.status === "online") return Promise.resolve();
-    return new Promise((resolve) => this.onlineWaiters.push(resolve));
+    if (this.stopped) return Promise.reject(new ConnectionLost());
+    return new Promise((resolve, reject) => this.onlineWaiters.push({ resolve, reject }));
   }
 
   // ------------------------------------------------------------ frames in

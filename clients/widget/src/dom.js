@@ -46,7 +46,9 @@ export function paragraphs(text, attrs) {
   return String(text)
     .split(/\n\s*\n/)
     .filter((p) => p.trim())
-    .map((p) => h("p", attrs, ...p.split("\n").flatMap((line, i) => (i ? [h("br"), line] : [line]))));
+    .map((p) =>
+      h("p", attrs, ...p.split("\n").flatMap((line, i) => (i ? [h("br"), line] : [line]))),
+    );
 }
 
 let ids = 0;

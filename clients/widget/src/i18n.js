@@ -18,7 +18,8 @@ const sv = {
   offline: "Ingen anslutning. Det du skriver skickas när anslutningen är tillbaka.",
   connecting: "Ansluter …",
   online: "Anslutningen är tillbaka.",
-  reloginNeeded: "Du har blivit utloggad. Logga in igen för att fortsätta. Inget du har skrivit går förlorat.",
+  reloginNeeded:
+    "Du har blivit utloggad. Logga in igen för att fortsätta. Inget du har skrivit går förlorat.",
   fatal: "Chatten kan inte ansluta. Ladda om sidan eller försök senare.",
   // errors
   errConnection: "Anslutningen bröts innan vi fick svar. Försök igen.",
@@ -33,7 +34,8 @@ const sv = {
   errUploadSize: "Bilden är för stor. Välj en bild som är mindre än 10 MB.",
   // login
   loginTitle: "Logga in",
-  loginIntro: "Logga in för att få kontakt med vården. Du kan söka vård för dig själv eller för ditt barn.",
+  loginIntro:
+    "Logga in för att få kontakt med vården. Du kan söka vård för dig själv eller för ditt barn.",
   pnrLabel: "Personnummer",
   pnrHint: "12 siffror, till exempel 19850101-2382",
   pnrInvalid: "Kontrollera personnumret. Det ska ha 12 siffror, ÅÅÅÅMMDD-NNNN.",
@@ -81,7 +83,8 @@ const sv = {
   // questions
   questionsTitle: "Frågor om dina besvär",
   questionsPage: "Sida {n}",
-  questionsIntro: "Svara på frågorna så gott du kan. Svaren hjälper oss att ge dig rätt hjälp. Alla frågor behöver besvaras om det inte står (valfri).",
+  questionsIntro:
+    "Svara på frågorna så gott du kan. Svaren hjälper oss att ge dig rätt hjälp. Alla frågor behöver besvaras om det inte står (valfri).",
   questionsWait: "Frågorna laddas …",
   questionsLost: "Frågorna kunde inte visas. Starta en ny kontakt.",
   yes: "Ja",
@@ -124,7 +127,8 @@ const sv = {
   queueClosed: "Mottagningen är stängd just nu. Vi svarar när den öppnar.",
   queueJoining: "Vi placerar dig i kön …",
   queueAnnounce: "Du är nummer {n} i kön. Beräknad väntetid: {wait}.",
-  queueHelp: "Du kan stanna här eller lämna sidan. Blir du sämre medan du väntar: ring 1177, eller 112 vid akuta besvär.",
+  queueHelp:
+    "Du kan stanna här eller lämna sidan. Blir du sämre medan du väntar: ring 1177, eller 112 vid akuta besvär.",
   waitLessMinute: "mindre än en minut",
   waitMinutes: "cirka {n} minuter",
   waitMinute: "cirka 1 minut",
@@ -208,14 +212,16 @@ const en = {
   errUploadType: "Choose an image (JPEG, PNG, WebP, GIF or HEIC).",
   errUploadSize: "The photo is too large. Choose one smaller than 10 MB.",
   loginTitle: "Log in",
-  loginIntro: "Log in to contact the health service. You can seek care for yourself or for your child.",
+  loginIntro:
+    "Log in to contact the health service. You can seek care for yourself or for your child.",
   pnrLabel: "Personal identity number",
   pnrHint: "12 digits, for example 19850101-2382",
   pnrInvalid: "Check the number. It should have 12 digits, YYYYMMDD-NNNN.",
   loginButton: "Log in",
   loginFailed: "Logging in failed. Check the personal identity number.",
   devTitle: "Test login",
-  devIntro: "This is a test environment. Choose a test person (the Swedish Tax Agency's test numbers).",
+  devIntro:
+    "This is a test environment. Choose a test person (the Swedish Tax Agency's test numbers).",
   loginAs: "Log in as {name}",
   homeTitle: "Your cases",
   homeIntro: "Here are your open cases and those closed in the last four days.",
@@ -246,14 +252,16 @@ const en = {
   complaintLegend: "What are you seeking care for?",
   chooseComplaint: "Choose what fits best.",
   describeLabel: "Describe in your own words",
-  describeHint: "For example what happened, how long you have had the symptoms and how you feel now.",
+  describeHint:
+    "For example what happened, how long you have had the symptoms and how you feel now.",
   describeOptional: "(optional)",
   describeRequired: "Write a few words about your errand.",
   start: "Send",
   emergencyNote: "In an acute, life-threatening situation: call 112.",
   questionsTitle: "Questions about your symptoms",
   questionsPage: "Page {n}",
-  questionsIntro: "Answer the questions as well as you can. The answers help us give you the right help. Every question needs an answer unless it says (optional).",
+  questionsIntro:
+    "Answer the questions as well as you can. The answers help us give you the right help. Every question needs an answer unless it says (optional).",
   questionsWait: "Loading the questions …",
   questionsLost: "The questions could not be shown. Start a new contact.",
   yes: "Yes",
@@ -274,7 +282,8 @@ const en = {
   uploading: "Uploading the photo …",
   continue: "Continue",
   call112Title: "Call 112 now",
-  call112Intro: "Your answers suggest that you need emergency help. Do not wait for an answer in the chat.",
+  call112Intro:
+    "Your answers suggest that you need emergency help. Do not wait for an answer in the chat.",
   call112Button: "Call 112",
   selfCareTitle: "Self-care advice",
   selfCareIntro: "From your answers, you can probably take care of this yourself.",
@@ -294,7 +303,8 @@ const en = {
   queueClosed: "The clinic is closed right now. We answer when it opens.",
   queueJoining: "Placing you in the queue …",
   queueAnnounce: "You are number {n} in the queue. Estimated wait: {wait}.",
-  queueHelp: "You can stay here or leave the page. If you get worse while you wait: call 1177, or 112 in an emergency.",
+  queueHelp:
+    "You can stay here or leave the page. If you get worse while you wait: call 1177, or 112 in an emergency.",
   waitLessMinute: "less than a minute",
   waitMinutes: "about {n} minutes",
   waitMinute: "about 1 minute",

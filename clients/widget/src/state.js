@@ -116,7 +116,11 @@ export class Store {
         break;
       case "subbed": {
         const room = this.room(f.room);
-        for (const mark of f.reads ?? []) this.markRead(room, mark.who, mark.seq);
+        for (const mark of f.reads ?? []) {
+          this.markRead(room, mark.who, mark.seq);
+          // What I read on another device or before a reload is not unread.
+          if (mark.who === this.me?.user) room.readSent = Math.max(room.readSent, mark.seq);
+        }
         break;
       }
       case "msg": {

@@ -24,8 +24,12 @@ export class ChatScreen {
     this.bottom = h("div", { class: "chat-bottom" });
     this.el = screen(
       c ? app.entranceName(c.entrance) : app.t("chatTitle"),
-      c && c.subject !== app.store.me?.name ? h("p", { class: "notice" }, app.t("caseAbout", { name: c.subject })) : null,
-      c?.complaint ? h("p", { class: "errand" }, h("strong", null, app.t("errand")), " ", c.complaint) : null,
+      c && c.subject !== app.store.me?.name
+        ? h("p", { class: "notice" }, app.t("caseAbout", { name: c.subject }))
+        : null,
+      c?.complaint
+        ? h("p", { class: "errand" }, h("strong", null, app.t("errand")), " ", c.complaint)
+        : null,
       this.status,
       this.log.el,
       this.log.typing,
@@ -35,7 +39,11 @@ export class ChatScreen {
     this.renderState();
     this.visible = () => app.markRead(this.roomId);
     document.addEventListener("visibilitychange", this.visible);
-    queueMicrotask(() => app.markRead(this.roomId));
+    // Once on the page: start at the newest message, and it has been seen.
+    queueMicrotask(() => {
+      this.log.scrollToEnd();
+      app.markRead(this.roomId);
+    });
   }
 
   destroy() {
@@ -73,7 +81,9 @@ export class ChatScreen {
     const state = displayed(c?.state);
     const key = `${state}:${c?.assignee_name ?? ""}`;
     if (key === this.shown) return;
-    const hadFocus = this.el.contains(/** @type {ShadowRoot} */ (this.el.getRootNode()).activeElement);
+    const hadFocus = this.el.contains(
+      /** @type {ShadowRoot} */ (this.el.getRootNode()).activeElement,
+    );
     const stick = this.log.nearBottom();
     this.shown = key;
     this.queue = null;
@@ -83,14 +93,25 @@ export class ChatScreen {
       fill(
         this.status,
         this.queue.el,
-        outcome?.advice ? h("details", { class: "advice" }, h("summary", null, t("advice")), paragraphs(outcome.advice)) : null,
+        outcome?.advice
+          ? h(
+              "details",
+              { class: "advice" },
+              h("summary", null, t("advice")),
+              paragraphs(outcome.advice),
+            )
+          : null,
       );
     } else if (state === "closed") {
       fill(this.status, h("p", { class: "status-line" }, t("closedTitle")));
     } else {
       fill(
         this.status,
-        h("p", { class: "status-line" }, c?.assignee_name ? t("withStaff", { name: c.assignee_name }) : t("withStaffGeneric")),
+        h(
+          "p",
+          { class: "status-line" },
+          c?.assignee_name ? t("withStaff", { name: c.assignee_name }) : t("withStaffGeneric"),
+        ),
       );
     }
     if (state === "closed") {
@@ -140,7 +161,11 @@ export class ChatScreen {
       parts.push(
         h(
           "button",
-          { type: "button", class: "primary", onclick: () => app.go(newContactRoute(app.store.home)) },
+          {
+            type: "button",
+            class: "primary",
+            onclick: () => app.go(newContactRoute(app.store.home)),
+          },
           t("newContact"),
         ),
       );

@@ -17,7 +17,11 @@ export class HomeScreen {
       h("p", null, t("homeIntro")),
       h(
         "button",
-        { type: "button", class: "primary", onclick: () => app.go(newContactRoute(app.store.home)) },
+        {
+          type: "button",
+          class: "primary",
+          onclick: () => app.go(newContactRoute(app.store.home)),
+        },
         t("newContact"),
       ),
       this.list,
@@ -50,7 +54,9 @@ export class HomeScreen {
           self ? null : h("p", null, t("caseAbout", { name: c.subject })),
           h("p", { class: "status-line" }, t(`state.${c.state}`)),
           h("p", { class: "hint" }, t("started", { time: formatTime(app.lang, c.created) })),
-          unread ? h("p", { class: "badge" }, unread === 1 ? t("unreadOne") : t("unread", { n: unread })) : null,
+          unread
+            ? h("p", { class: "badge" }, unread === 1 ? t("unreadOne") : t("unread", { n: unread }))
+            : null,
           h(
             "button",
             {

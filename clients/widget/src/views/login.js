@@ -100,8 +100,11 @@ export class LoginScreen {
     this.error.textContent = "";
     try {
       await this.app.login(pnr);
-    } catch {
-      this.error.textContent = this.app.t("loginFailed");
+    } catch (error) {
+      const status = /** @type {{status?: number}} */ (error).status;
+      const key =
+        status === 0 ? "offline" : status === 429 || status === 503 ? "errBusy" : "loginFailed";
+      this.error.textContent = this.app.t(key);
       button.removeAttribute("aria-disabled");
     }
   }
@@ -110,7 +113,24 @@ export class LoginScreen {
 export class LoadingScreen {
   /** @param {import("../app.js").App} app */
   constructor(app) {
-    this.el = screen(app.t("loading"));
+    this.app = app;
+    this.error = errorLine();
+    this.el = screen(app.t("loading"), this.error);
     this.el.setAttribute("aria-busy", "true");
+  }
+
+  /** Loading failed for a reason other than the connection: say so, offer a retry. */
+  failed(text, retry) {
+    this.el.removeAttribute("aria-busy");
+    this.error.textContent = text;
+    const button = h("button", { type: "button", class: "primary" }, this.app.t("retry"));
+    button.addEventListener("click", () => {
+      button.remove();
+      this.error.textContent = "";
+      this.el.setAttribute("aria-busy", "true");
+      retry();
+    });
+    this.el.append(actions(button));
+    button.focus();
   }
 }

@@ -22,7 +22,13 @@ export class MessageLog {
     // (only messages from others), so this one stays quiet.
     this.el = h(
       "div",
-      { class: "log", role: "log", "aria-live": "off", "aria-label": app.t("messagesLabel"), tabindex: "0" },
+      {
+        class: "log",
+        role: "log",
+        "aria-live": "off",
+        "aria-label": app.t("messagesLabel"),
+        tabindex: "0",
+      },
       this.empty,
       this.stored,
       this.pending,
@@ -47,10 +53,16 @@ export class MessageLog {
       this.shown = m.seq;
       this.stored.append(this.message(m));
       if (announce && m.sender !== this.app.store.me?.user) {
-        this.app.announce(this.app.t("newMessage", { name: m.name, text: m.text || this.app.t("photo", { name: m.name }) }));
+        this.app.announce(
+          this.app.t("newMessage", {
+            name: m.name,
+            text: m.text || this.app.t("photo", { name: m.name }),
+          }),
+        );
       }
     }
-    this.empty.hidden = room.messages.length > 0 || this.app.store.outbox.some((o) => o.room === this.roomId);
+    this.empty.hidden =
+      room.messages.length > 0 || this.app.store.outbox.some((o) => o.room === this.roomId);
     if (stick) this.scrollToEnd();
   }
 
@@ -67,7 +79,13 @@ export class MessageLog {
       h("p", { class: "who" }, kind === "system" ? t("system") : mine ? t("you") : m.name),
       m.text ? h("div", { class: "text" }, paragraphs(m.text)) : null,
       m.att ? this.photo(m.att, m.name) : null,
-      h("p", { class: "meta" }, h("time", { datetime: new Date(m.ts).toISOString() }, formatClock(lang, m.ts)), " ", status),
+      h(
+        "p",
+        { class: "meta" },
+        h("time", { datetime: new Date(m.ts).toISOString() }, formatClock(lang, m.ts)),
+        " ",
+        status,
+      ),
     );
   }
 
@@ -99,7 +117,11 @@ export class MessageLog {
           h("p", { class: "who" }, t("you")),
           o.text ? h("div", { class: "text" }, paragraphs(o.text)) : null,
           o.att ? this.photo(o.att, t("you")) : null,
-          h("p", { class: "meta" }, h("span", { class: "status" }, online ? t("sending") : t("queued"))),
+          h(
+            "p",
+            { class: "meta" },
+            h("span", { class: "status" }, online ? t("sending") : t("queued")),
+          ),
         ),
       ),
       failed.map(([cid, f]) =>

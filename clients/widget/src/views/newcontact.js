@@ -7,7 +7,11 @@ import { formatTime } from "../i18n.js";
 import { actions, errorLine, run, screen } from "./common.js";
 
 function backButton(app, route) {
-  return h("button", { type: "button", class: "link back", onclick: () => app.go(route) }, app.t("back"));
+  return h(
+    "button",
+    { type: "button", class: "link back", onclick: () => app.go(route) },
+    app.t("back"),
+  );
 }
 
 function homeRoute(app) {
@@ -27,13 +31,21 @@ export class WhoScreen {
         "ul",
         { class: "choices" },
         subjects.map((s) => {
-          const label = s.id === "self" ? `${t("me")} (${s.name})` : t("childAge", { name: s.name, age: s.age });
+          const label =
+            s.id === "self"
+              ? `${t("me")} (${s.name})`
+              : t("childAge", { name: s.name, age: s.age });
           if (!s.may_act) {
             return h(
               "li",
               { class: "choice unavailable" },
               h("span", { class: "choice-title" }, label),
-              h("span", { class: "choice-note" }, " ", t(`notAllowed.${s.reason}`)),
+              h(
+                "span",
+                { class: "choice-note" },
+                " ",
+                t(`notAllowed.${s.reason ?? "protected_identity"}`),
+              ),
             );
           }
           return h(
@@ -41,7 +53,11 @@ export class WhoScreen {
             null,
             h(
               "button",
-              { type: "button", class: "choice", onclick: () => app.go({ name: "where", subject: s.id }) },
+              {
+                type: "button",
+                class: "choice",
+                onclick: () => app.go({ name: "where", subject: s.id }),
+              },
               h("span", { class: "choice-title" }, label),
             ),
           );
@@ -76,14 +92,17 @@ export class WhereScreen {
               {
                 type: "button",
                 class: "choice",
-                onclick: () => app.go({ name: "describe", subject: route.subject, entrance: e.key }),
+                onclick: () =>
+                  app.go({ name: "describe", subject: route.subject, entrance: e.key }),
               },
               h("span", { class: "choice-title" }, e.name),
               h(
                 "span",
                 { class: "choice-note" },
                 " ",
-                e.open ? t("openNow") : t("closedNow", { time: formatTime(app.lang, e.opens_at ?? Date.now()) }),
+                e.open
+                  ? t("openNow")
+                  : t("closedNow", { time: formatTime(app.lang, e.opens_at ?? Date.now()) }),
               ),
               e.triage ? h("span", { class: "choice-note" }, " ", t("withTriage")) : null,
             ),
@@ -122,7 +141,9 @@ export class DescribeScreen {
     const complaints = entrance?.triage ? entrance.complaints : [];
     this.el = screen(
       entrance?.name ?? t("describeTitle"),
-      route.subject === "self" ? null : h("p", { class: "notice" }, t("caseAbout", { name: app.subjectName(route.subject) })),
+      route.subject === "self"
+        ? null
+        : h("p", { class: "notice" }, t("caseAbout", { name: app.subjectName(route.subject) })),
       h(
         "form",
         { novalidate: true, onsubmit: (e) => this.submit(e) },
@@ -130,7 +151,13 @@ export class DescribeScreen {
           ? h(
               "fieldset",
               { "aria-describedby": this.complaintError.id },
-              h("legend", null, t("complaintLegend"), " ", h("span", { class: "hint" }, t("required"))),
+              h(
+                "legend",
+                null,
+                t("complaintLegend"),
+                " ",
+                h("span", { class: "hint" }, t("required")),
+              ),
               h(
                 "div",
                 { class: "options" },
@@ -168,7 +195,9 @@ export class DescribeScreen {
     event.preventDefault();
     const { t } = this.app;
     const form = /** @type {HTMLFormElement} */ (event.currentTarget);
-    const picked = /** @type {HTMLInputElement | null} */ (form.querySelector("input[name=complaint]:checked"));
+    const picked = /** @type {HTMLInputElement | null} */ (
+      form.querySelector("input[name=complaint]:checked")
+    );
     const needsComplaint = Boolean(form.querySelector("input[name=complaint]"));
     const text = this.text.value.trim();
     this.complaintError.textContent = needsComplaint && !picked ? t("chooseComplaint") : "";

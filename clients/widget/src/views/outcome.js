@@ -15,7 +15,11 @@ export class OutcomeScreen {
     // After a reload only the case's state is known, not the advice text.
     const disposition = outcome?.disposition ?? fromState(c?.state);
     const advice = outcome?.advice ? paragraphs(outcome.advice) : [];
-    const home = h("button", { type: "button", class: "secondary", onclick: () => app.go({ name: "home" }) }, t("toStart"));
+    const home = h(
+      "button",
+      { type: "button", class: "secondary", onclick: () => app.go({ name: "home" }) },
+      t("toStart"),
+    );
 
     if (disposition === "call_112") {
       this.el = screen(

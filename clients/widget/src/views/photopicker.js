@@ -10,7 +10,11 @@ export class PhotoPicker {
    * @param {string} room
    * @param {{id?: string, label?: string, describedBy?: string, autoUpload?: boolean, onChange?: () => void}} [options]
    */
-  constructor(app, room, { id = uid("photo"), label, describedBy, autoUpload = true, onChange } = {}) {
+  constructor(
+    app,
+    room,
+    { id = uid("photo"), label, describedBy, autoUpload = true, onChange } = {},
+  ) {
     this.app = app;
     this.room = room;
     this.autoUpload = autoUpload;
@@ -34,7 +38,12 @@ export class PhotoPicker {
     this.el = h(
       "div",
       { class: "photo-picker" },
-      h("label", { class: "button secondary file-button", for: id }, label ?? app.t("choosePhoto"), this.input),
+      h(
+        "label",
+        { class: "button secondary file-button", for: id },
+        label ?? app.t("choosePhoto"),
+        this.input,
+      ),
       this.preview,
       this.status,
     );
@@ -54,7 +63,11 @@ export class PhotoPicker {
     fill(
       this.preview,
       h("img", { src: this.url, alt: t("photoPreview") }),
-      h("button", { type: "button", class: "link", onclick: () => this.remove() }, t("removePhoto")),
+      h(
+        "button",
+        { type: "button", class: "link", onclick: () => this.remove() },
+        t("removePhoto"),
+      ),
     );
     this.onChange();
     if (this.autoUpload) this.upload().catch(() => {});

@@ -40,7 +40,11 @@ export class QuestionsScreen {
               h("p", null, t("questionsLost")),
               h(
                 "button",
-                { type: "button", class: "primary", onclick: () => app.go(newContactRoute(app.store.home)) },
+                {
+                  type: "button",
+                  class: "primary",
+                  onclick: () => app.go(newContactRoute(app.store.home)),
+                },
                 t("newContact"),
               ),
             ],
@@ -126,13 +130,21 @@ class Field {
       this.radios = options.map((o) => {
         const id = uid("o");
         const input = h("input", { type: "radio", name, id, value: String(o.code) });
-        return { input, value: o.code, el: h("div", { class: "option" }, input, h("label", { for: id }, o.text)) };
+        return {
+          input,
+          value: o.code,
+          el: h("div", { class: "option" }, input, h("label", { for: id }, o.text)),
+        };
       });
       this.el = h(
         "fieldset",
         { class: cls, "data-question": q.id, "aria-describedby": this.errorEl.id },
         h("legend", null, q.text, required),
-        h("div", { class: q.type === "boolean" ? "options inline" : "options" }, this.radios.map((r) => r.el)),
+        h(
+          "div",
+          { class: q.type === "boolean" ? "options inline" : "options" },
+          this.radios.map((r) => r.el),
+        ),
         this.errorEl,
       );
       return;
@@ -156,7 +168,11 @@ class Field {
       name: q.id,
       ...(q.type === "string"
         ? { rows: "3", maxlength: String(q.max_length ?? 4000) }
-        : { type: "text", inputmode: q.type === "integer" ? "numeric" : "decimal", autocomplete: "off" }),
+        : {
+            type: "text",
+            inputmode: q.type === "integer" ? "numeric" : "decimal",
+            autocomplete: "off",
+          }),
       required: q.required,
       "aria-describedby": this.errorEl.id,
     });
@@ -203,26 +219,35 @@ class Field {
   }
 
   focus() {
-    (this.input ?? this.radios?.find((r) => r.input.checked)?.input ?? this.radios?.[0]?.input ?? this.picker)?.focus();
+    (
+      this.input ??
+      this.radios?.find((r) => r.input.checked)?.input ??
+      this.radios?.[0]?.input ??
+      this.picker
+    )?.focus();
   }
 }
 
 function missing(q, t) {
-  return q.required ? { error: q.type === "attachment" ? t("answerPhoto") : t("answerRequired") } : { value: undefined };
+  return q.required
+    ? { error: q.type === "attachment" ? t("answerPhoto") : t("answerRequired") }
+    : { value: undefined };
 }
 
 /** Numbers as Swedes write them too: "38,5". */
 function readNumber(q, raw, app) {
   const { t } = app;
   const text = raw.replace(/\s/g, "").replace(",", ".");
-  if (!/^-?\d+(\.\d+)?$/.test(text)) return { error: t(q.type === "integer" ? "answerWhole" : "answerNumber") };
+  if (!/^-?\d+(\.\d+)?$/.test(text))
+    return { error: t(q.type === "integer" ? "answerWhole" : "answerNumber") };
   const value = Number(text);
   if (q.type === "integer" && !Number.isInteger(value)) return { error: t("answerWhole") };
   const min = q.min ?? null;
   const max = q.max ?? null;
   const fmt = (n) => (app.lang === "sv" ? String(n).replace(".", ",") : String(n));
   if ((min !== null && value < min) || (max !== null && value > max)) {
-    if (min !== null && max !== null) return { error: t("answerRange", { min: fmt(min), max: fmt(max) }) };
+    if (min !== null && max !== null)
+      return { error: t("answerRange", { min: fmt(min), max: fmt(max) }) };
     if (min !== null) return { error: t("answerMin", { min: fmt(min) }) };
     return { error: t("answerMax", { max: fmt(max) }) };
   }

@@ -36,12 +36,17 @@ export class QueuePanel {
       this.wait.textContent = "";
       return;
     }
-    this.position.textContent = p.position === 1 ? t("queueFirst") : t("queuePosition", { n: p.position });
+    this.position.textContent =
+      p.position === 1 ? t("queueFirst") : t("queuePosition", { n: p.position });
     const parts = [t("queueWait", { wait: formatWait(t, p.wait_s) })];
     if (!p.open) {
-      const entrance = store.home?.entrances.find((e) => e.key === store.cases.get(this.caseId)?.entrance);
+      const entrance = store.home?.entrances.find(
+        (e) => e.key === store.cases.get(this.caseId)?.entrance,
+      );
       parts.unshift(
-        entrance?.opens_at ? t("closedNow", { time: formatTime(lang, entrance.opens_at) }) : t("queueClosed"),
+        entrance?.opens_at
+          ? t("closedNow", { time: formatTime(lang, entrance.opens_at) })
+          : t("queueClosed"),
       );
     }
     this.wait.textContent = parts.join(" ");
@@ -59,7 +64,11 @@ class SmsForm {
     this.error = errorLine();
     this.error.id = uid("err");
     this.saved = h("p", { class: "hint", role: "status" });
-    this.consent = h("input", { type: "checkbox", id: consentId, checked: Boolean(app.store.home?.sms) });
+    this.consent = h("input", {
+      type: "checkbox",
+      id: consentId,
+      checked: Boolean(app.store.home?.sms),
+    });
     this.phone = h("input", {
       id: phoneId,
       type: "tel",
@@ -75,7 +84,12 @@ class SmsForm {
         "fieldset",
         null,
         h("legend", { class: "visually-hidden" }, t("smsLegend")),
-        h("div", { class: "option" }, this.consent, h("label", { for: consentId }, t("smsConsent"))),
+        h(
+          "div",
+          { class: "option" },
+          this.consent,
+          h("label", { for: consentId }, t("smsConsent")),
+        ),
         h("label", { for: phoneId }, t("smsLabel")),
         h("p", { id: hintId, class: "hint" }, t("smsHint")),
         this.phone,

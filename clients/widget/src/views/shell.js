@@ -10,7 +10,11 @@ export class Shell {
     this.app = app;
     this.everOnline = false;
     this.brand = h("p", { class: "brand" });
-    this.langButton = h("button", { type: "button", class: "link", onclick: () => this.toggleLang() });
+    this.langButton = h("button", {
+      type: "button",
+      class: "link",
+      onclick: () => this.toggleLang(),
+    });
     this.casesButton = h("button", {
       type: "button",
       class: "link",
@@ -26,7 +30,13 @@ export class Shell {
     this.banner = h("div", { class: "banner", role: "status", "aria-live": "polite" });
     this.main = h("div", { class: "screen" });
     this.announcer = h("div", { class: "visually-hidden", role: "status", "aria-live": "polite" });
-    this.nav = h("nav", { class: "bar-actions" }, this.casesButton, this.langButton, this.logoutButton);
+    this.nav = h(
+      "nav",
+      { class: "bar-actions" },
+      this.casesButton,
+      this.langButton,
+      this.logoutButton,
+    );
     fill(
       root,
       h("div", { class: "bar" }, this.brand, this.nav),
@@ -59,7 +69,8 @@ export class Shell {
   show(el, focus) {
     fill(this.main, el);
     this.logoutButton.hidden = !this.app.conn;
-    const inside = Boolean(this.app.conn) && !["home", "loading", "login"].includes(this.app.route.name);
+    const inside =
+      Boolean(this.app.conn) && !["home", "loading", "login"].includes(this.app.route.name);
     this.casesButton.hidden = !inside;
     if (focus) (el.querySelector("[data-autofocus]") ?? el.querySelector("h2"))?.focus();
   }
