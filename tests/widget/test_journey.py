@@ -117,3 +117,12 @@ async def test_queue_position_moves_up_when_the_case_ahead_is_taken(
         await expect(queue.get_by_text("Du är näst på tur.")).to_be_visible()
         await expect(announcer).to_contain_text("Du är nummer 1 i kön.")
     await ahead.close()
+
+
+async def test_direct_entrance_for_listed_patients_only(widget: Widget) -> None:
+    await widget.login("Gustav Äldresson")
+    await widget.choose_entrance("Chatta med sekreteraren")
+    await widget.describe("Jag vill boka om min tid")
+    await expect(widget.page.get_by_role("alert")).to_contain_text(
+        "bara emot patienter som är listade"
+    )

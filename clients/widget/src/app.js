@@ -327,6 +327,7 @@ export class App {
       forbidden: "errForbidden",
       invalid_state: "errInvalidState",
       limit_reached: "errLimit",
+      not_listed: "errNotListed",
     };
     return this.t(byCode[code] ?? "errGeneric");
   }

@@ -29,6 +29,8 @@ const sv = {
   errForbidden: "Du får inte göra det här.",
   errInvalidState: "Det går inte just nu, ärendet har ändrats.",
   errLimit: "Du har redan för många pågående ärenden.",
+  errNotListed:
+    "Den här mottagningen tar bara emot patienter som är listade på vårdcentralen. Välj Sök vård, eller kontakta vårdcentralen där du är listad.",
   errUpload: "Bilden kunde inte skickas. Kontrollera anslutningen och försök igen.",
   errUploadType: "Välj en bild (JPEG, PNG, WebP, GIF eller HEIC).",
   errUploadSize: "Bilden är för stor. Välj en bild som är mindre än 10 MB.",
@@ -208,6 +210,8 @@ const en = {
   errForbidden: "You may not do this.",
   errInvalidState: "This is not possible right now; the case has changed.",
   errLimit: "You already have too many open cases.",
+  errNotListed:
+    "This clinic only takes patients listed at the health centre. Choose Sök vård (seek care), or contact the health centre you are listed at.",
   errUpload: "The photo could not be sent. Check the connection and try again.",
   errUploadType: "Choose an image (JPEG, PNG, WebP, GIF or HEIC).",
   errUploadSize: "The photo is too large. Choose one smaller than 10 MB.",

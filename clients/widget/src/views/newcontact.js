@@ -211,13 +211,23 @@ export class DescribeScreen {
       this.text.focus();
       return;
     }
-    run(this.app, this.button, this.error, () =>
-      this.app.openCase({
-        entrance: this.route.entrance,
-        subject: this.route.subject,
-        text,
-        complaint: picked?.value,
-      }),
-    );
+    run(this.app, this.button, this.error, async () => {
+      try {
+        await this.app.openCase({
+          entrance: this.route.entrance,
+          subject: this.route.subject,
+          text,
+          complaint: picked?.value,
+        });
+      } catch (error) {
+        // A direct entrance refuses patients not listed at its health centre.
+        if (error?.code === "forbidden" && !this.entrance?.triage) throw new NotListed();
+        throw error;
+      }
+    });
   }
+}
+
+class NotListed extends Error {
+  code = "not_listed";
 }
