@@ -82,6 +82,8 @@ CaseId = Annotated[str, Str(MAX_ID, 1), "Case id"]
 
 ROLES = ("patient", "guardian", "staff", "consultant", "system")
 CLIENT_KINDS = ("widget", "desktop", "sdk", "bench")
+MESSAGE_KINDS = ("text", "photo_request", "system")
+CLOSE_OUTCOMES = ("advice", "booked", "referred", "transferred", "conduct", "no_answer")
 CASE_STATES = (
     "triage",
     "self_care",
@@ -226,6 +228,59 @@ class Question(Record):
     max_length: Annotated[int | None, Int(0, MAX_TEXT), "Longest text allowed"] = None
 
 
+@record
+@dataclass(frozen=True, slots=True)
+class QueueEntry(Record):
+    """A waiting case as staff see it in a pool's queue."""
+
+    case: CaseId
+    urgency: Annotated[int, Int(0, 6), "U0-U6 as 0-6"]
+    enqueued: TimeMs
+    deadline: TimeMs
+    subject: Annotated[str, Str(MAX_NAME), "Patient's name"]
+    age: Annotated[int, Int(0, 150), "Patient's age in years"]
+    complaint: Annotated[str, Str(500), "Complaint (first 500 characters)"]
+    summary: Annotated[str, Str(500), "Triage summary for staff (first 500 characters)"] = ""
+    entrance: Annotated[str, Str(MAX_ID), "Entrance"] = ""
+
+
+@record
+@dataclass(frozen=True, slots=True)
+class TriageInfo(Record):
+    """The automated questions' result, with where it came from (EU MDR traceability)."""
+
+    complaint: Annotated[str, Str(MAX_ID), "Complaint code"]
+    urgency: Annotated[int, Int(0, 6), "Urgency the triage gave"]
+    disposition: Annotated[str, Str(32), "Disposition the triage gave"]
+    summary: Annotated[str, Str(MAX_TEXT), "Summary for staff (Swedish)"]
+    answers: Annotated[
+        tuple[tuple[str, str], ...],
+        ListOf(ListOf(Str(1000), 2), 60),
+        "Question and answer texts, in order",
+    ]
+    provenance: Annotated[
+        str, Str(MAX_TEXT), "Plugin, content and rule versions, rules fired (JSON)"
+    ]
+
+
+@record
+@dataclass(frozen=True, slots=True)
+class Phrase(Record):
+    """A canned phrase. Placeholders: {patient} (first name), {staff}, {unit}."""
+
+    key: Annotated[str, Str(32, 1), "Short key, typed as /key"]
+    text: Annotated[str, Str(1000, 1), "The text"]
+    scope: Annotated[str, Str(MAX_ID, 1), "`personal`, or the pool it is shared in"]
+
+
+@record
+@dataclass(frozen=True, slots=True)
+class StaffInfo(Record):
+    user: UserId
+    name: Annotated[str, Str(MAX_NAME), "Display name"]
+    roles: Annotated[tuple[str, ...], ListOf(Str(32), 16), "Roles"]
+
+
 # ---------------------------------------------------------------- client → server
 
 
@@ -285,6 +340,9 @@ class Send(Frame):
     cid: Annotated[str, Str(MAX_CID, 1), "Client-made message id, unique per sender and room"]
     text: Annotated[str, Str(MAX_TEXT), "Message text (may be empty if att is set)"]
     att: Annotated[str | None, Str(MAX_ID, 1), "Attachment id from an HTTP upload"] = None
+    kind: Annotated[
+        str, OneOf(MESSAGE_KINDS), "`photo_request`: staff ask the patient for a photo"
+    ] = "text"
 
 
 @client
@@ -406,6 +464,134 @@ class Contact(Frame):
 
 @client
 @dataclass(frozen=True, slots=True)
+class QueueSub(Frame):
+    """Staff: follow the live queues of some of your pools (all of them if empty).
+
+    The answer is `ok`; a `queue` push per pool follows at once and whenever it
+    changes (coalesced, at most every few seconds)."""
+
+    TYPE: ClassVar[str] = "queue_sub"
+    id: ReqId
+    pools: Annotated[tuple[str, ...], ListOf(Str(MAX_ID, 1), 64), "Pools; empty = all yours"] = ()
+
+
+@client
+@dataclass(frozen=True, slots=True)
+class CaseView(Frame):
+    """Staff: open a case: its triage answers and outcome, earlier cases of the
+    last 4 days, and the rooms. Every view is written to the audit log."""
+
+    TYPE: ClassVar[str] = "case_view"
+    id: ReqId
+    case: CaseId
+
+
+@client
+@dataclass(frozen=True, slots=True)
+class Retriage(Frame):
+    """Staff: change a case's urgency with a reason. The deadline is recomputed
+    from the original enqueue time; the change is logged with who and why."""
+
+    TYPE: ClassVar[str] = "retriage"
+    id: ReqId
+    case: CaseId
+    urgency: Annotated[int, Int(1, 6), "New urgency U1-U6"]
+    reason: Annotated[str, Str(1000, 1), "Why"]
+
+
+@client
+@dataclass(frozen=True, slots=True)
+class Transfer(Frame):
+    """Staff: hand the case, its history and its room to another pool, with a
+    note. It waits in that pool's queue; the patient sees the transfer."""
+
+    TYPE: ClassVar[str] = "transfer"
+    id: ReqId
+    case: CaseId
+    pool: Annotated[str, Str(MAX_ID, 1), "Target pool"]
+    note: Annotated[str, Str(MAX_TEXT, 1), "Handover note for the next staff member"]
+
+
+@client
+@dataclass(frozen=True, slots=True)
+class Release(Frame):
+    """Staff: put a claimed case back at its place in the queue."""
+
+    TYPE: ClassVar[str] = "release"
+    id: ReqId
+    case: CaseId
+
+
+@client
+@dataclass(frozen=True, slots=True)
+class Consult(Frame):
+    """Staff: ask another staff member (``staff``) or anyone in a pool
+    (``pool``) about a case without moving it. They may read the case and write
+    in its staff thread (room id `<case>~staff`) until the case closes; the
+    invitation ends when one of them answers there."""
+
+    TYPE: ClassVar[str] = "consult"
+    id: ReqId
+    case: CaseId
+    question: Annotated[str, Str(MAX_TEXT, 1), "The question"]
+    staff: Annotated[str | None, Str(MAX_ID, 1), "Staff user to ask"] = None
+    pool: Annotated[str | None, Str(MAX_ID, 1), "Or: a pool to ask"] = None
+
+
+@client
+@dataclass(frozen=True, slots=True)
+class Note(Frame):
+    """Staff: an internal note on the case (in its staff thread; the patient never sees it)."""
+
+    TYPE: ClassVar[str] = "note"
+    id: ReqId
+    case: CaseId
+    text: Annotated[str, Str(MAX_TEXT, 1), "The note"]
+
+
+@client
+@dataclass(frozen=True, slots=True)
+class Phrases(Frame):
+    """Staff: your personal phrases and those shared in your pools."""
+
+    TYPE: ClassVar[str] = "phrases"
+    id: ReqId
+
+
+@client
+@dataclass(frozen=True, slots=True)
+class PhraseSet(Frame):
+    """Staff: create or replace a phrase (shared ones: pool members and admins)."""
+
+    TYPE: ClassVar[str] = "phrase_set"
+    id: ReqId
+    phrase: Annotated[Phrase, Nested(Phrase), "The phrase"]
+
+
+@client
+@dataclass(frozen=True, slots=True)
+class PhraseDelete(Frame):
+    """Staff: delete a phrase."""
+
+    TYPE: ClassVar[str] = "phrase_delete"
+    id: ReqId
+    key: Annotated[str, Str(32, 1), "Key"]
+    scope: Annotated[str, Str(MAX_ID, 1), "`personal` or a pool"]
+
+
+@client
+@dataclass(frozen=True, slots=True)
+class Rate(Frame):
+    """Patient: rate a closed case 1-5 (once)."""
+
+    TYPE: ClassVar[str] = "rate"
+    id: ReqId
+    case: CaseId
+    score: Annotated[int, Int(1, 5), "1 (poor) to 5 (very good)"]
+
+
+@client
+@dataclass(frozen=True, slots=True)
 class Claim(Frame):
     """Staff: take a case (a given one, or the head of one of your pools' queues)."""
 
@@ -423,11 +609,8 @@ class CloseCase(Frame):
     TYPE: ClassVar[str] = "case_close"
     id: ReqId
     case: CaseId
-    outcome: Annotated[
-        str,
-        OneOf(("advice", "booked", "referred", "transferred", "conduct", "no_answer")),
-        "Why the case ends",
-    ]
+    outcome: Annotated[str, OneOf(CLOSE_OUTCOMES), "Why the case ends"]
+    note: Annotated[str, Str(MAX_TEXT), "Closing note (staff only; required for conduct)"] = ""
 
 
 # ---------------------------------------------------------------- server → client
@@ -522,6 +705,7 @@ class Message(Frame):
     text: Annotated[str, Str(MAX_TEXT), "Message text"]
     ts: TimeMs
     att: Annotated[str | None, Str(MAX_ID, 1), "Attachment id (GET /api/attachments/{id})"] = None
+    kind: Annotated[str, OneOf(MESSAGE_KINDS), "Message kind"] = "text"
 
 
 @server
@@ -636,3 +820,61 @@ class Position(Frame):
     position: Annotated[int, Int(1, MAX_SEQ), "1 = next in line"]
     wait_s: Annotated[int, Int(0, MAX_SEQ), "Estimated seconds until a staff member answers"]
     open: Annotated[bool, Bool(), "The pool is staffed now"]
+
+
+@server
+@dataclass(frozen=True, slots=True)
+class QueueS(Frame):
+    """A pool's queue, ordered as the server claims it (U1 first, then by deadline)."""
+
+    TYPE: ClassVar[str] = "queue"
+    pool: Annotated[str, Str(MAX_ID, 1), "Pool"]
+    total: Annotated[int, Int(0, MAX_SEQ), "Waiting cases in all"]
+    entries: Annotated[
+        tuple[QueueEntry, ...], ListOf(Nested(QueueEntry), 100), "The first (at most 100)"
+    ]
+    open: Annotated[bool, Bool(), "The pool is staffed now"] = True
+
+
+@server
+@dataclass(frozen=True, slots=True)
+class CaseDetail(Frame):
+    """Answer to case_view."""
+
+    TYPE: ClassVar[str] = "case_detail"
+    re: Re
+    case: Annotated[CaseInfo, Nested(CaseInfo), "The case"]
+    age: Annotated[int, Int(0, 150), "Patient's age"]
+    triage: Annotated[TriageInfo | None, Nested(TriageInfo), "Triage result, if triaged"] = None
+    earlier: Annotated[
+        tuple[CaseInfo, ...],
+        ListOf(Nested(CaseInfo), 20),
+        "The patient's other cases of the last 4 days",
+    ] = ()
+    staff_room: Annotated[str | None, Str(MAX_ID, 1), "The staff thread's room id"] = None
+    consultants: Annotated[
+        tuple[StaffInfo, ...], ListOf(Nested(StaffInfo), 20), "Staff consulted"
+    ] = ()
+
+
+@server
+@dataclass(frozen=True, slots=True)
+class PhraseList(Frame):
+    """Answer to phrases."""
+
+    TYPE: ClassVar[str] = "phrase_list"
+    re: Re
+    phrases: Annotated[tuple[Phrase, ...], ListOf(Nested(Phrase), 200), "Phrases"]
+
+
+@server
+@dataclass(frozen=True, slots=True)
+class ConsultInvite(Frame):
+    """You were asked about a case (push). Open it with case_view; answer in
+    its staff thread."""
+
+    TYPE: ClassVar[str] = "consult_invite"
+    case: CaseId
+    staff_room: Annotated[str, Str(MAX_ID, 1), "The staff thread's room id"]
+    by: Annotated[str, Str(MAX_NAME), "Who asks"]
+    question: Annotated[str, Str(MAX_TEXT), "The question"]
