@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import struct
+import uuid
 import zlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 from clients.sdk import Client, login_staff
 from protocol.frames import (
+    Ack,
     CaseInfo,
     CaseUpdate,
     Claim,
@@ -20,6 +22,7 @@ from protocol.frames import (
     Message,
     Read,
     Receipt,
+    Send,
     TypingC,
 )
 from tests.support.server import Running
@@ -44,6 +47,14 @@ class Nurse:
 
     async def say(self, room: str, text: str) -> int:
         ack = await self.client.send(room, text)
+        return ack.seq
+
+    async def ask_for_photo(self, room: str, text: str) -> int:
+        """A message the widget shows with a "send a photo" button."""
+        ack = await self.client.request(
+            Send(id=0, room=room, cid=uuid.uuid4().hex, text=text, kind="photo_request")
+        )
+        assert isinstance(ack, Ack), ack
         return ack.seq
 
     async def typing(self, room: str) -> None:

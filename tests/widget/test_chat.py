@@ -1,7 +1,7 @@
 """Chatting with staff in the browser: the nurse (through the SDK) takes the
 case, types and replies; the patient answers, both sides see read receipts;
-a photo goes up with a preview when asked for; a closed case stays readable
-and can be continued."""
+a photo goes up with a preview when asked for; a closed case stays readable,
+can be rated, and can be continued."""
 
 from __future__ import annotations
 
@@ -55,11 +55,11 @@ async def test_photo_with_preview_when_staff_ask(
     await widget.start_chat("Jag har fått ett utslag på armen")
     async with nurse_on(server) as nurse:
         case = await nurse.claim(pool="vc_nurse")
-        await nurse.say(case.room, "Kan du skicka en bild på utslaget?")
-        await expect(widget.messages("skicka en bild")).to_be_visible()
-
-        attach = widget.page.get_by_label("Bifoga bild")
-        await attach.set_input_files(write_png(tmp_path / "utslag.png"))
+        await nurse.ask_for_photo(case.room, "Kan du skicka en bild på utslaget?")
+        request = widget.messages("Kan du skicka en bild på utslaget?")
+        async with widget.page.expect_file_chooser() as chooser:
+            await request.get_by_role("button", name="Skicka en bild").click()
+        await (await chooser.value).set_files(write_png(tmp_path / "utslag.png"))
         preview = widget.page.get_by_role("img", name="Förhandsvisning av bilden du valt")
         await expect(preview).to_be_visible()
         await widget.composer.fill("Så här ser det ut i dag")

@@ -1,10 +1,13 @@
 """The patient's whole journey in the browser, once for each way triage can
 end (PROTOCOL.md §5): self-care advice (and "talk to a person anyway"),
 "call 112", the queue with a live position, out-of-hours redirection and
-booking advice. The answers walk the example sore-throat content."""
+booking advice. The answers walk the example sore-throat content; the
+"other" questionnaire adds free text and a photo."""
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,7 +18,7 @@ from chatserver import config as config_mod
 from clients.sdk import Client, login_patient
 from protocol.frames import CaseUpdate, OpenCase
 from tests.support.server import Running, running_server
-from tests.widget.staff import nurse_on
+from tests.widget.staff import nurse_on, write_png
 from tests.widget.widget import SORE_THROAT_CALM, Widget
 
 
@@ -126,3 +129,21 @@ async def test_direct_entrance_for_listed_patients_only(widget: Widget) -> None:
     await expect(widget.page.get_by_role("alert")).to_contain_text(
         "bara emot patienter som är listade"
     )
+
+
+async def test_text_and_photo_answers(widget: Widget, server: Running, tmp_path: Path) -> None:
+    await widget.login("Gustav Äldresson")
+    await widget.choose_entrance("Sök vård")
+    await widget.describe("", "Annat")
+    await widget.answer_all(
+        {
+            "ot_emergency": False,
+            "ot_text": "Ett sår på smalbenet som inte läker, sedan tre veckor.",
+            "ot_worse": False,
+            "ot_photo": write_png(tmp_path / "sar.png"),
+        }
+    )
+    await expect(widget.page.get_by_role("region", name="Du står i kö")).to_be_visible()
+    with contextlib.closing(sqlite3.connect(server.db_path)) as db:
+        (photos,) = db.execute("SELECT count(*) FROM attachments").fetchone()
+    assert photos == 1

@@ -265,6 +265,16 @@ export class App {
     await this.conn.request({ t: "case_continue", case: caseId, text });
   }
 
+  /** Rate a closed case; a second rating is refused as `duplicate`, which is fine. */
+  async rate(caseId, score) {
+    try {
+      await this.conn.request({ t: "rate", case: caseId, score });
+    } catch (error) {
+      if (error?.code !== "duplicate") throw error;
+    }
+    this.store.rated.add(caseId);
+  }
+
   async contact(sms, phone) {
     await this.conn.request({ t: "contact", sms, ...(phone ? { phone } : {}) });
     if (this.store.home) this.store.home.sms = sms;
@@ -328,6 +338,7 @@ export class App {
       invalid_state: "errInvalidState",
       limit_reached: "errLimit",
       not_listed: "errNotListed",
+      bad_request: "errBadRequest",
     };
     return this.t(byCode[code] ?? "errGeneric");
   }

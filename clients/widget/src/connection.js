@@ -34,6 +34,9 @@ import {
  */
 
 const RETRY_SEND_MS = 1000;
+// A server that accepted the socket but sends no welcome is as good as gone
+// (the server itself waits 10 s for hello).
+const WELCOME_MS = 15_000;
 
 export class Connection {
   /**
@@ -62,7 +65,7 @@ export class Connection {
     this.lastSent = 0;
     /** @type {number | null} */
     this.pingSentAt = null;
-    this.timers = { retry: 0, heartbeat: 0 };
+    this.timers = { retry: 0, heartbeat: 0, welcome: 0 };
     this.stopped = true;
     this.wake = () => this.reconnectNow();
     this.lost = () => this.drop();
@@ -178,6 +181,9 @@ export class Connection {
       if (this.ws === ws) this.closed(event.code);
     };
     this.ws = ws;
+    this.timers.welcome = setTimeout(() => {
+      if (this.ws === ws && !this.welcome) this.drop();
+    }, WELCOME_MS);
   }
 
   reconnectNow() {
@@ -199,6 +205,7 @@ export class Connection {
     const ws = this.ws;
     this.ws = null;
     clearInterval(this.timers.heartbeat);
+    clearTimeout(this.timers.welcome);
     if (ws) {
       ws.onclose = ws.onmessage = ws.onopen = null;
       try {
@@ -213,6 +220,7 @@ export class Connection {
   closed(code) {
     this.ws = null;
     clearInterval(this.timers.heartbeat);
+    clearTimeout(this.timers.welcome);
     this.welcome = null;
     this.pingSentAt = null;
     this.failRequests();
@@ -278,6 +286,7 @@ export class Connection {
   }
 
   welcomed(frame) {
+    clearTimeout(this.timers.welcome);
     this.welcome = frame;
     this.attempt = 0;
     const beat = Math.max(1, frame.heartbeat) * 1000;

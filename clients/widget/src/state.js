@@ -42,6 +42,8 @@ export class Store {
     this.outbox = [];
     /** @type {Map<string, {room: string, text: string, code: string}>} cid -> refused message */
     this.failed = new Map();
+    /** @type {Set<string>} cases rated in this session */
+    this.rated = new Set();
   }
 
   /** @param {(topic: string, detail: any) => void} listener */

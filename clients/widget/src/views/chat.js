@@ -9,6 +9,7 @@ import { actions, errorLine, run, screen } from "./common.js";
 import { Composer } from "./composer.js";
 import { MessageLog } from "./messages.js";
 import { QueuePanel } from "./queue.js";
+import { RatingForm } from "./rating.js";
 
 const REOPEN_MS = 4 * 86_400_000; // PROTOCOL.md §5.6; the server has the last word
 
@@ -20,7 +21,7 @@ export class ChatScreen {
     const c = app.store.cases.get(route.case);
     this.roomId = c?.room ?? route.case;
     this.status = h("div", { class: "case-status" });
-    this.log = new MessageLog(app, this.roomId);
+    this.log = new MessageLog(app, this.roomId, () => this.composer?.choosePhoto());
     this.bottom = h("div", { class: "chat-bottom" });
     this.el = screen(
       c ? app.entranceName(c.entrance) : app.t("chatTitle"),
@@ -130,7 +131,10 @@ export class ChatScreen {
     const { app } = this;
     const { t, lang } = app;
     const closed = c?.closed ?? 0;
-    const parts = [h("p", null, t("closedAt", { time: formatTime(lang, closed || Date.now()) }))];
+    const parts = [
+      h("p", null, t("closedAt", { time: formatTime(lang, closed || Date.now()) })),
+      new RatingForm(app, this.caseId).el,
+    ];
     if (Date.now() - closed < REOPEN_MS) {
       const textId = uid("more");
       const text = h("textarea", { id: textId, rows: "3", maxlength: "4000" });

@@ -46,6 +46,11 @@ export class Composer {
     this.text.focus();
   }
 
+  /** Staff asked for a photo: open the picker (the phone offers its camera). */
+  choosePhoto() {
+    this.picker.input.click();
+  }
+
   /** @param {KeyboardEvent} event */
   key(event) {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {

@@ -7,10 +7,15 @@ import { fill, h, paragraphs } from "../dom.js";
 import { formatClock } from "../i18n.js";
 
 export class MessageLog {
-  /** @param {import("../app.js").App} app @param {string} roomId */
-  constructor(app, roomId) {
+  /**
+   * @param {import("../app.js").App} app
+   * @param {string} roomId
+   * @param {() => void} choosePhoto what "send a photo" under a staff request does
+   */
+  constructor(app, roomId, choosePhoto) {
     this.app = app;
     this.roomId = roomId;
+    this.choosePhoto = choosePhoto;
     /** @type {Map<number, HTMLElement>} seq -> the status line of my stored message */
     this.mine = new Map();
     this.shown = 0;
@@ -79,6 +84,13 @@ export class MessageLog {
       h("p", { class: "who" }, kind === "system" ? t("system") : mine ? t("you") : m.name),
       m.text ? h("div", { class: "text" }, paragraphs(m.text)) : null,
       m.att ? this.photo(m.att, m.name) : null,
+      m.kind === "photo_request" && !mine
+        ? h(
+            "button",
+            { type: "button", class: "primary photo-request", onclick: () => this.choosePhoto() },
+            t("sendAPhoto"),
+          )
+        : null,
       h(
         "p",
         { class: "meta" },
