@@ -100,6 +100,12 @@ class Metrics:
             registry=r,
         )
 
+        self.claims_returned = Counter(
+            "chatserver_claims_returned_total",
+            "Claimed cases returned to the queue for want of a staff reply in time",
+            registry=r,
+        )
+
     def add_collector(self, collect: Callable[[], Iterable[Metric]]) -> None:
         self.registry.register(_FuncCollector(collect))
 

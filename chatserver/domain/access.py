@@ -25,9 +25,14 @@ def room_role(p: Principal, case: Case, consultants: frozenset[str] = frozenset(
         return None
     if case.assignee == p.user_id or case.pool in p.pools:
         return "staff"
-    if p.user_id in consultants:
+    if consulted(p, consultants):
         return "consultant"
     return None
+
+
+def consulted(p: Principal, consultants: frozenset[str]) -> bool:
+    """Asked personally, or through one of their pools (``pool:<key>``)."""
+    return p.user_id in consultants or any(f"pool:{pool}" in consultants for pool in p.pools)
 
 
 def basis(p: Principal, case: Case, consultants: frozenset[str] = frozenset()) -> str:
@@ -38,6 +43,6 @@ def basis(p: Principal, case: Case, consultants: frozenset[str] = frozenset()) -
         return "assigned"
     if case.pool in p.pools:
         return "pool_member"
-    if p.user_id in consultants:
+    if consulted(p, consultants):
         return "consulted"
     return "none"

@@ -9,6 +9,7 @@ Read TRANSITIONS top to bottom to see every path a case can take::
     active ──(wait_patient)──► waiting ──(patient_reply)──► active
     assigned ──(release)──► queued         (no staff reply in time: back to the queue)
     queued | assigned | active | waiting ──(transfer)──► queued   (another pool)
+    queued | assigned | active | waiting ──(retriage)──► same state (new urgency and deadline)
     queued | assigned | active | waiting ──(close)──► closed
     closed ──(reopen)──► reopened ──(enqueue | assign)──► queued | assigned
 """
@@ -55,10 +56,13 @@ TRANSITIONS: dict[tuple[CaseState, str], CaseState] = {
     (S.assigned, "patient_reply"): S.assigned,
     **{(s, "transfer"): S.queued for s in (S.queued, *_WORKED)},
     **{(s, "close"): S.closed for s in _WORKED},
+    **{(s, "retriage"): s for s in (S.queued, *_WORKED)},  # urgency changes, state stays
     (S.closed, "reopen"): S.reopened,
     (S.reopened, "enqueue"): S.queued,
     (S.reopened, "assign"): S.assigned,
 }
+
+STAFF_ROOM_SUFFIX = "~staff"
 
 OPEN_STATES = frozenset({S.triage, S.queued, S.assigned, S.active, S.waiting, S.reopened})
 
@@ -98,6 +102,14 @@ class Case:
     assignee: str | None = None
     closed: int | None = None
     outcome: str | None = None
+    assigned: int | None = None  # when the current assignee took it
+    first_reply: int | None = None  # first staff message, for the wait KPI
+    rating: int | None = None  # the patient's 1-5 after close
+
+    @property
+    def staff_room(self) -> str:
+        """The staff-only thread (notes, consults) beside the patient room."""
+        return self.room + STAFF_ROOM_SUFFIX
 
     def apply(self, action: str, **changes: object) -> Case:
         """The case after ``action``; raises TransitionError if not allowed."""

@@ -19,6 +19,7 @@ class ChatMessage:
     text: str
     ts: int
     att: str | None = None
+    kind: str = "text"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,4 +54,15 @@ class CaseChanged:
     note: str = ""
 
 
-Event = MessagePosted | ReadMoved | ParticipantAdded | CaseChanged
+@dataclass(frozen=True, slots=True)
+class ConsultAdded:
+    """A staff member or a pool (``pool:<key>``) was asked about a case."""
+
+    case_id: str
+    by: str
+    invitee: str
+    question: str
+    at: int
+
+
+Event = MessagePosted | ReadMoved | ParticipantAdded | CaseChanged | ConsultAdded

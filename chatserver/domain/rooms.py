@@ -78,13 +78,14 @@ class Room:
         text: str,
         att: str | None,
         now: int,
+        kind: str = "text",
     ) -> ChatMessage | tuple[int, int]:
         """The new message, or (seq, ts) of the one already posted with this cid."""
         known = self.find(sender, cid)
         if known is not None:
             return known
         self.head += 1
-        msg = ChatMessage(self.id, self.head, cid, sender, name, role, text, now, att)
+        msg = ChatMessage(self.id, self.head, cid, sender, name, role, text, now, att, kind)
         self._cids[(sender, cid)] = (msg.seq, now)
         return msg
 

@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from chatserver.domain import access
-from chatserver.domain.cases import Case, CaseState, TransitionError
+from chatserver.domain.cases import STAFF_ROOM_SUFFIX, Case, CaseState, TransitionError
 from chatserver.domain.clock import Clock
 from chatserver.domain.errors import DomainError
 from chatserver.domain.events import (
     CaseChanged,
     ChatMessage,
+    ConsultAdded,
     Event,
     MessagePosted,
     ParticipantAdded,
@@ -99,11 +100,19 @@ class State:
         return c
 
     def room_access(self, p: Principal, room_id: str) -> tuple[Room, Case, str]:
-        room = self.rooms.get(room_id)
-        case = self.cases.get(room_id)
+        """The room, its case and ``p``'s role there; staff threads are staff-only."""
+        staff_thread = room_id.endswith(STAFF_ROOM_SUFFIX)
+        case = self.cases.get(room_id[: -len(STAFF_ROOM_SUFFIX)] if staff_thread else room_id)
         role = self.role_in(p, case) if case is not None else None
-        if room is None or case is None or role is None:
+        if staff_thread and not p.is_staff:
+            role = None
+        if case is None or role is None:
             raise DomainError("not_found", f"no room {room_id}")
+        room = self.rooms.get(room_id)
+        if room is None:
+            if not staff_thread:
+                raise DomainError("not_found", f"no room {room_id}")
+            room = self.rooms[room_id] = Room(room_id)
         return room, case, role
 
     def cases_of(self, p: Principal) -> list[Case]:
@@ -217,39 +226,155 @@ class State:
         if case.state is not CaseState.queued:
             raise DomainError("conflict", f"case {case_id} is already taken ({case.state})")
         self.queue(case.pool).remove(case.id)
-        case = self._change(case, "assign", assignee=staff.user_id)
+        case = self._change(case, "assign", assignee=staff.user_id, assigned=now)
         self.by_user.setdefault(staff.user_id, set()).add(case.id)
         events: list[Event] = [CaseChanged(case, "assign", staff.user_id, now)]
         events += self._join(case.room, staff.user_id, "staff", now)
         return case, events
 
-    def close(self, staff: Principal, case_id: str, outcome: str) -> tuple[Case, list[Event]]:
+    def close(
+        self, staff: Principal, case_id: str, outcome: str, note: str = ""
+    ) -> tuple[Case, list[Event]]:
         now = self.clock.now_ms()
         case = self.visible_case(staff, case_id)
         if not staff.is_staff:
             raise DomainError("forbidden", "only staff can close cases")
         if case.state is CaseState.queued:
             self.queue(case.pool).remove(case.id)
-        case = self._change(case, "close", closed=now, outcome=outcome)
+        case = self._change(case, "close", closed=now, outcome=outcome, assigned=None)
         self.rooms[case.room].drop_cids()
-        return case, [CaseChanged(case, "close", staff.user_id, now)]
+        return case, [CaseChanged(case, "close", staff.user_id, now, note)]
 
-    def post(self, p: Principal, room_id: str, cid: str, text: str, att: str | None) -> Posted:
+    def post(
+        self,
+        p: Principal,
+        room_id: str,
+        cid: str,
+        text: str,
+        att: str | None,
+        kind: str = "text",
+    ) -> Posted:
         room, case, role = self.room_access(p, room_id)
+        if kind != "text" and not (p.is_staff and room_id == case.room):
+            raise DomainError("forbidden", f"{kind} messages are for staff in the patient room")
         if not case.is_open:
             raise DomainError("invalid_state", "the case is closed; continue it to write again")
         now = self.clock.now_ms()
         msg = room.post(
-            sender=p.user_id, name=p.name, role=role, cid=cid, text=text, att=att, now=now
+            sender=p.user_id,
+            name=p.name,
+            role=role,
+            cid=cid,
+            text=text,
+            att=att,
+            now=now,
+            kind=kind,
         )
         if not isinstance(msg, ChatMessage):
             return Posted(msg[0], msg[1], False)
         events: list[Event] = [MessagePosted(msg)]
+        if room_id != case.room:
+            return Posted(msg.seq, msg.ts, True, events)  # staff thread: the case stays
         action = "staff_reply" if p.is_staff else "patient_reply"
+        if p.is_staff and case.first_reply is None:
+            case = self._change_fields(case, first_reply=now)
+            if (case.state, action) not in _REPLY_MOVES:
+                events.append(CaseChanged(case, "first_reply", p.user_id, now))
         if (case.state, action) in _REPLY_MOVES:
             case = self._change(case, action)
             events.append(CaseChanged(case, action, p.user_id, now))
         return Posted(msg.seq, msg.ts, True, events)
+
+    def system_message(self, room_id: str, text: str, cid: str) -> list[Event]:
+        """A message from the service itself (a transfer notice, for example)."""
+        msg = self.rooms[room_id].post(
+            sender="system",
+            name="",
+            role="system",
+            cid=cid,
+            text=text,
+            att=None,
+            now=self.clock.now_ms(),
+            kind="system",
+        )
+        return [MessagePosted(msg)] if isinstance(msg, ChatMessage) else []
+
+    # ------------------------------------------------------------ staff work
+
+    def _staff_case(self, staff: Principal, case_id: str) -> Case:
+        if not staff.is_staff:
+            raise DomainError("forbidden", "staff only")
+        return self.visible_case(staff, case_id)
+
+    def retriage(
+        self, staff: Principal, case_id: str, urgency: Urgency, reason: str
+    ) -> tuple[Case, list[Event]]:
+        """New urgency; the deadline counts from the ORIGINAL enqueue time
+        (shared/DOMAIN.md), so re-triage never resets anyone's wait."""
+        now = self.clock.now_ms()
+        case = self._staff_case(staff, case_id)
+        waiting = case.state is CaseState.queued
+        if waiting:
+            self.queue(case.pool).remove(case.id)
+        enqueued = case.enqueued if case.enqueued is not None else now
+        deadline = self.deadlines.deadline(case.pool, urgency, enqueued)
+        case = self._change(case, "retriage", urgency=urgency, deadline=deadline)
+        if waiting:
+            self._queue_entry(case)
+        return case, [CaseChanged(case, "retriage", staff.user_id, now, reason)]
+
+    def transfer(
+        self, staff: Principal, case_id: str, pool: str, note: str
+    ) -> tuple[Case, list[Event]]:
+        """Hand the case (history and room come along) to another pool's queue."""
+        now = self.clock.now_ms()
+        case = self._staff_case(staff, case_id)
+        if case.state is CaseState.queued:
+            self.queue(case.pool).remove(case.id)
+        enqueued = case.enqueued if case.enqueued is not None else now
+        deadline = self.deadlines.deadline(pool, case.urgency, enqueued)
+        case = self._change(
+            case, "transfer", pool=pool, assignee=None, assigned=None, deadline=deadline
+        )
+        self._queue_entry(case)
+        return case, [CaseChanged(case, "transfer", staff.user_id, now, note)]
+
+    def release(
+        self, actor: Principal | None, case_id: str, reason: str = ""
+    ) -> tuple[Case, list[Event]]:
+        """Back to its place in the queue (same enqueue time and deadline).
+        ``actor`` None: the service itself (no staff reply in time)."""
+        now = self.clock.now_ms()
+        case = self.case(case_id)
+        if actor is not None:
+            case = self._staff_case(actor, case_id)
+            if case.assignee != actor.user_id:
+                raise DomainError("forbidden", "only the staff member holding it can release it")
+        case = self._change(case, "release", assignee=None, assigned=None)
+        self._queue_entry(case)
+        who = actor.user_id if actor is not None else "system"
+        return case, [CaseChanged(case, "release", who, now, reason)]
+
+    def consult(
+        self, staff: Principal, case_id: str, invitee: str, question: str
+    ) -> tuple[Case, list[Event]]:
+        """Let a colleague or a pool (``pool:<key>``) into the case without moving it."""
+        now = self.clock.now_ms()
+        case = self._staff_case(staff, case_id)
+        if not case.is_open:
+            raise DomainError("invalid_state", "the case is closed")
+        self.consultants[case.id] = self.consultants.get(case.id, frozenset()) | {invitee}
+        return case, [ConsultAdded(case.id, staff.user_id, invitee, question, now)]
+
+    def rate(self, p: Principal, case_id: str, score: int) -> tuple[Case, list[Event]]:
+        now = self.clock.now_ms()
+        case = self.visible_case(p, case_id)
+        if p.is_staff or case.state is not CaseState.closed:
+            raise DomainError("invalid_state", "patients rate closed cases")
+        if case.rating is not None:
+            raise DomainError("duplicate", "this case is already rated")
+        case = self._change_fields(case, rating=score)
+        return case, [CaseChanged(case, "rate", p.user_id, now, str(score))]
 
     def read(self, p: Principal, room_id: str, seq: int) -> list[Event]:
         room, _, _ = self.room_access(p, room_id)

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chatserver.domain.cases import Case
-from chatserver.domain.events import Event
+from chatserver.domain.errors import DomainError
 from chatserver.service.session import ClientSession
-from protocol.frames import CaseList, CaseUpdate, Claim, CloseCase, ListCases
+from protocol.frames import CaseList, Claim, CloseCase, ListCases
 
 if TYPE_CHECKING:
     from chatserver.service.core import Handler, Service
@@ -30,21 +29,17 @@ async def on_cases(svc: Service, s: ClientSession, f: ListCases) -> None:
 
 async def on_claim(svc: Service, s: ClientSession, f: Claim) -> None:
     case, events = svc.state.claim(s.principal, f.case, f.pool)
-    _answer_after_commit(svc, s, f.id, case, events)
+    # Taken on the strength of pool membership (it is "assigned" only afterwards).
+    audit = svc.audit(s, case, "update", f"case:{case.id}", basis="pool_member")
+    svc.answer_case(s, f.id, case, events, audit=[audit])
 
 
 async def on_close(svc: Service, s: ClientSession, f: CloseCase) -> None:
-    case, events = svc.state.close(s.principal, f.case, f.outcome)
-    _answer_after_commit(svc, s, f.id, case, events)
-
-
-def _answer_after_commit(
-    svc: Service, s: ClientSession, re: int, case: Case, events: list[Event]
-) -> None:
-    def answer() -> None:
-        s.send(CaseUpdate(case=svc.case_info(case), re=re))
-
-    svc.commit(events, answer)
+    if f.outcome == "conduct" and not f.note.strip():
+        raise DomainError("bad_request", "ending a chat for conduct needs a note saying why")
+    case, events = svc.state.close(s.principal, f.case, f.outcome, f.note)
+    audit = svc.audit(s, case, "close", f"case:{case.id}")
+    svc.answer_case(s, f.id, case, events, audit=[audit])
 
 
 HANDLERS: dict[type, Handler] = {

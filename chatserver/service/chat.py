@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from chatserver.domain.cases import STAFF_ROOM_SUFFIX
 from chatserver.domain.errors import DomainError
 from chatserver.domain.events import ChatMessage
 from chatserver.service.session import ClientSession
+from chatserver.store import records
 from protocol.codec import encode
 from protocol.frames import (
     Ack,
@@ -77,14 +79,27 @@ async def on_send(svc: Service, s: ClientSession, f: Send) -> None:
     if f.att is not None:
         await _check_attachment(svc, f.room, f.att)
     await svc.ensure_cids(f.room)
-    posted = svc.state.post(s.principal, f.room, f.cid, f.text, f.att)
+    posted = svc.state.post(s.principal, f.room, f.cid, f.text, f.att, f.kind)
 
     def ack() -> None:
         s.send(Ack(re=f.id, room=f.room, cid=f.cid, seq=posted.seq, ts=posted.ts))
 
+    extra = []
+    if posted.new and f.room.endswith(STAFF_ROOM_SUFFIX):
+        # A consultant's answer in the staff thread ends their invitation.
+        case_id = f.room[: -len(STAFF_ROOM_SUFFIX)]
+        invited = svc.state.consultants.get(case_id, frozenset())
+        pools = [f"pool:{p}" for p in s.principal.pools if f"pool:{p}" in invited]
+        if s.principal.user_id in invited or pools:
+            extra.append(
+                records.consult_answered(
+                    case_id, s.principal.user_id, pools[0] if pools else "", posted.ts
+                )
+            )
+
     # A resend of a known cid commits nothing; its ack still waits until the
     # original is durable (the empty job sits behind it in the writer's queue).
-    svc.commit(posted.events, ack)
+    svc.commit(posted.events, ack, extra=extra)
 
 
 async def _check_attachment(svc: Service, room: str, att: str) -> None:

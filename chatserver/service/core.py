@@ -21,8 +21,10 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from chatserver.audit.chain import AuditChain, AuditEntry
 from chatserver.config import Config
-from chatserver.domain.cases import Case, CaseState
+from chatserver.domain import access
+from chatserver.domain.cases import STAFF_ROOM_SUFFIX, Case, CaseState
 from chatserver.domain.clock import Clock, SystemClock, to_datetime
 from chatserver.domain.deadlines import StaffedDeadlines
 from chatserver.domain.errors import DomainError
@@ -36,6 +38,7 @@ from chatserver.domain.events import (
 from chatserver.domain.guardians import GuardianPolicy, GuardianRegistry
 from chatserver.domain.hours import OpeningHours
 from chatserver.domain.principals import Principal
+from chatserver.domain.rooms import Room
 from chatserver.domain.state import State
 from chatserver.domain.urgency import Urgency
 from chatserver.identity import load_provider
@@ -119,6 +122,10 @@ class Service:
         self.pnr_of: dict[str, str] = {}
         self.contacts: dict[str, str] = {}  # user id -> phone, only with SMS consent
         self.waiting = WaitingRoom(self)
+        self.phrases: dict[tuple[str, str, str], str] = {}  # (scope, owner, key) -> text
+        self.summaries: dict[str, str] = {}  # case id -> triage summary for staff
+        self.queue_watchers: dict[str, dict[int, ClientSession]] = {}
+        self.audit_chain = AuditChain()
         self.notices = Notices(self)
         self.outbox = Outbox(self, create_sender(config.sms), config.sms.max_attempts)
         self.hub = Hub()
@@ -140,6 +147,7 @@ class Service:
         t0 = time.perf_counter()
         conn = db.connect(self.db_path)
         migrate.migrate(conn)
+        self.audit_chain = AuditChain.load(conn)
         window = self.config.session.reopen_days * 86_400_000
         snap = recovery.load(conn, closed_since=self.clock.now_ms() - window)
         self._restore(snap)
@@ -151,15 +159,17 @@ class Service:
         )
         self.writer.start()
         self.reader = await Reader.open(self.db_path)
-        from chatserver.service import casework, chat, journey
+        from chatserver.service import casework, chat, journey, staffwork
 
         self.handlers.update(chat.HANDLERS)
         self.handlers.update(casework.HANDLERS)
         self.handlers.update(journey.HANDLERS)
+        self.handlers.update(staffwork.HANDLERS)
         await self._restore_triage()
         self.spawn(self._watch_loop_lag(), "loop-lag")
         self.spawn(self.waiting.run(), "positions")
         self.spawn(self.outbox.run(), "sms-outbox")
+        self.spawn(self._claim_timeouts(), "claim-timeouts")
         self.started = time.perf_counter() - t0
         self.ready.set()
         log.info(
@@ -263,6 +273,9 @@ class Service:
         self.waiting.user_connected(s.principal.user_id)
 
     async def _restore_triage(self) -> None:
+        queued = [c.id for c in self.state.cases.values() if c.state is CaseState.queued]
+        for case_id, summary in await self.reader.summaries(queued):
+            self.summaries[case_id] = summary
         pending = [c.id for c in self.state.cases.values() if c.state is CaseState.triage]
         for case_id, complaint, snapshot in await self.reader.triage_rows(pending):
             try:
@@ -281,11 +294,24 @@ class Service:
                 raise DomainError("bad_request", f"{frame.TYPE} is not accepted here")
             await handler(self, s, frame)
         except DomainError as e:
+            self._audit_denied(s, frame, e)
             self.reject(s, ErrorCode[e.code], e.message, re)
         except StoreFailed:
             self.reject(s, ErrorCode.unavailable, "the server cannot store anything now", re)
         except StoreBusy:
             self.reject(s, ErrorCode.busy, "the server is busy; retry shortly", re)
+
+    def _audit_denied(self, s: ClientSession, frame: Frame, e: DomainError) -> None:
+        """Staff refused access to an existing case: that attempt is logged too."""
+        case_id = getattr(frame, "case", None)
+        if not s.principal.is_staff or e.code not in ("not_found", "forbidden"):
+            return
+        case = self.state.cases.get(case_id) if isinstance(case_id, str) else None
+        if case is None:
+            return
+        entry = self.audit(s, case, "read", f"case:{case.id}", allowed=False)
+        with contextlib.suppress(StoreBusy, StoreFailed):
+            self.commit([], audit=[entry])
 
     def reject(self, s: ClientSession, code: ErrorCode, message: str, re: int | None) -> None:
         self.metrics.frames_rejected.labels(code.name).inc()
@@ -298,8 +324,11 @@ class Service:
         events: Sequence[Event],
         after: Callable[[], None] | None = None,
         extra: Iterable[Op] = (),
+        audit: Iterable[AuditEntry] = (),
     ) -> asyncio.Future[None]:
-        """Hand events to the writer; publish them (and run ``after``) once committed."""
+        """Hand events (and audit entries) to the writer; publish them and run
+        ``after`` once committed. The audit rows commit with the change or not
+        at all."""
         if not self.accepting:
             raise StoreFailed("the server is shutting down")
         ops = persist.ops_for(events)
@@ -308,7 +337,13 @@ class Service:
         if notices:
             ops.extend(notices)
             after = _then(after, self.outbox.poke)
-        fut = self.writer.submit(ops, _Commit(events, after))
+        head = self.audit_chain.head
+        ops.extend(self.audit_chain.append(entry) for entry in audit)
+        try:
+            fut = self.writer.submit(ops, _Commit(events, after))
+        except StoreBusy:
+            self.audit_chain.rewind(head)  # those rows never reach the disk
+            raise
         origin = _origin.get()
         if origin is not None:
             # If the commit fails, the request that caused it still gets an answer.
@@ -346,6 +381,56 @@ class Service:
             for uid in {ev.case.patient_id, ev.case.actor_id, ev.case.assignee}:
                 if uid is not None:
                     self.hub.to_user(uid, data)
+
+    def answer_case(
+        self,
+        s: ClientSession,
+        re: int,
+        case: Case,
+        events: Sequence[Event],
+        audit: Iterable[AuditEntry] = (),
+    ) -> None:
+        """Commit, then answer the request with the case as it is now."""
+        self.commit(
+            events, lambda: s.send(CaseUpdate(case=self.case_info(case), re=re)), audit=audit
+        )
+
+    def audit(
+        self,
+        s: ClientSession,
+        case: Case,
+        action: str,
+        obj: str,
+        *,
+        allowed: bool = True,
+        basis: str | None = None,
+    ) -> AuditEntry:
+        """An audit row for a staff member's access to a case (DESIGN rule 9)."""
+        p = s.principal
+        consultants = self.state.consultants.get(case.id, frozenset())
+        return AuditEntry(
+            at=self.clock.now_ms(),
+            user_id=p.user_id,
+            role=",".join(sorted(p.roles)) or p.kind,
+            unit=case.pool,
+            patient_id=case.patient_id,
+            on_behalf_of=case.actor_id if case.actor_id != case.patient_id else None,
+            action=action,
+            object=obj,
+            basis=basis or (access.basis(p, case, consultants) if allowed else "none"),
+            allowed=allowed,
+            client_addr=s.addr,
+        )
+
+    def watch_queues(self, s: ClientSession, pools: set[str]) -> None:
+        for watchers in self.queue_watchers.values():
+            watchers.pop(s.id, None)
+        for pool in pools:
+            self.queue_watchers.setdefault(pool, {})[s.id] = s
+
+    def on_detach(self, s: ClientSession) -> None:
+        for watchers in self.queue_watchers.values():
+            watchers.pop(s.id, None)
 
     def case_info(self, c: Case) -> CaseInfo:
         names = self.state.names
@@ -397,12 +482,21 @@ class Service:
                     assignee=row[12],
                     closed=row[13],
                     outcome=row[14],
+                    assigned=row[15],
+                    first_reply=row[16],
+                    rating=row[17],
                 )
             )
         for room_id, head in snap.heads.items():
             room = st.rooms.get(room_id)
+            if room is None and head and room_id.endswith(STAFF_ROOM_SUFFIX):
+                room = st.rooms[room_id] = Room(room_id)  # staff threads that have messages
             if room is not None:
                 room.restore_head(head)
+        for case_id, invitee in snap.consults:
+            st.consultants[case_id] = st.consultants.get(case_id, frozenset()) | {invitee}
+        for scope, owner, key, text in snap.phrases:
+            self.phrases[(scope, owner, key)] = text
         for room_id, user_id, role in snap.participants:
             if room_id in st.rooms:
                 st.rooms[room_id].participants[user_id] = role
@@ -434,6 +528,30 @@ class Service:
         outbox.add_metric([], sum(getattr(s.peer, "backlog", 0) for s in self.hub.sessions()))
         return [q, oldest, backlog, outbox]
 
+    async def _claim_timeouts(self, interval: float = 15.0) -> None:
+        """A claimed case with no staff reply in time goes back to its place in
+        the queue, so a patient is never stuck with someone who left."""
+        limit = self.config.queue.claim_timeout_min * 60_000
+        while True:
+            await asyncio.sleep(interval)
+            self.release_stale_claims(limit)
+
+    def release_stale_claims(self, limit_ms: int) -> int:
+        now = self.clock.now_ms()
+        stale = [
+            c.id
+            for c in self.state.cases.values()
+            if c.state is CaseState.assigned
+            and c.assigned is not None
+            and now - c.assigned > limit_ms
+        ]
+        for case_id in stale:
+            _, events = self.state.release(None, case_id, "no staff reply in time")
+            self.metrics.claims_returned.inc()
+            with contextlib.suppress(StoreBusy, StoreFailed):
+                self.commit(events)
+        return len(stale)
+
     async def _watch_loop_lag(self) -> None:
         while True:
             t0 = time.perf_counter()
@@ -461,4 +579,5 @@ def message_frame(m: ChatMessage) -> Message:
         text=m.text,
         ts=m.ts,
         att=m.att,
+        kind=m.kind,
     )

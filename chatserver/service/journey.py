@@ -153,7 +153,7 @@ async def on_open(svc: Service, s: ClientSession, f: OpenCase) -> None:
         triage=entrance.triage,
     )
     if not entrance.triage:
-        _commit_case(svc, s, f.id, case, events)
+        svc.answer_case(s, f.id, case, events)
         return
     assert f.complaint is not None
     pn = PersonalNumber(subject_pnr)
@@ -224,6 +224,7 @@ async def on_answer(svc: Service, s: ClientSession, f: Answer) -> None:
         response=json.dumps(response, ensure_ascii=False),
     )
     svc.metrics.triage.labels(disposition, f"U{int(outcome.urgency)}").inc()
+    svc.summaries[case.id] = outcome.summary
 
     def reply() -> None:
         s.send(
@@ -258,7 +259,7 @@ def _decide(svc: Service, case: Case, outcome: TriageOutcome, lang: str) -> tupl
 async def on_ask_person(svc: Service, s: ClientSession, f: AskPerson) -> None:
     p = _patient(s)
     case, events = svc.state.ask_person(p, f.case)
-    _commit_case(svc, s, f.id, case, events)
+    svc.answer_case(s, f.id, case, events)
 
 
 async def on_continue(svc: Service, s: ClientSession, f: ContinueCase) -> None:
@@ -272,7 +273,7 @@ async def on_continue(svc: Service, s: ClientSession, f: ContinueCase) -> None:
             p, case.room, f"continue-{svc.clock.now_ms()}", f.text.strip(), None
         )
         extra = posted.events
-    _commit_case(svc, s, f.id, case, events + extra)
+    svc.answer_case(s, f.id, case, events + extra)
 
 
 async def on_contact(svc: Service, s: ClientSession, f: Contact) -> None:
@@ -292,10 +293,6 @@ async def on_contact(svc: Service, s: ClientSession, f: Contact) -> None:
     svc.commit(
         [], done, extra=[records.user_contact(p.user_id, phone if consent else None, consent)]
     )
-
-
-def _commit_case(svc: Service, s: ClientSession, re: int, case: Case, events: list[Event]) -> None:
-    svc.commit(events, lambda: s.send(CaseUpdate(case=svc.case_info(case), re=re)))
 
 
 def _patient(s: ClientSession) -> Principal:

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from chatserver.domain.events import (
     CaseChanged,
+    ConsultAdded,
     Event,
     MessagePosted,
     ParticipantAdded,
@@ -21,7 +22,9 @@ def ops_for(events: Iterable[Event]) -> list[Op]:
         if isinstance(ev, MessagePosted):
             m = ev.message
             ops.append(
-                records.message(m.room, m.seq, m.cid, m.sender, m.name, m.role, m.text, m.att, m.ts)
+                records.message(
+                    m.room, m.seq, m.cid, m.sender, m.name, m.role, m.text, m.att, m.ts, m.kind
+                )
             )
         elif isinstance(ev, ReadMoved):
             ops.append(records.receipt(ev.room, ev.who, ev.seq))
@@ -46,6 +49,9 @@ def ops_for(events: Iterable[Event]) -> list[Op]:
                     assignee=c.assignee,
                     closed=c.closed,
                     outcome=c.outcome,
+                    assigned=c.assigned,
+                    first_reply=c.first_reply,
+                    rating=c.rating,
                 )
             )
             ops.append(
@@ -53,4 +59,6 @@ def ops_for(events: Iterable[Event]) -> list[Op]:
                     c.id, ev.at, ev.action, ev.actor, c.state.value, c.pool, int(c.urgency), ev.note
                 )
             )
+        elif isinstance(ev, ConsultAdded):
+            ops.append(records.consult(ev.case_id, ev.by, ev.invitee, ev.question, ev.at))
     return ops

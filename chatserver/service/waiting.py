@@ -94,6 +94,14 @@ class WaitingRoom:
             if not changed and not refresh:
                 continue
             self._seen_versions[pool] = queue.version
+            watchers = svc.queue_watchers.get(pool)
+            if changed and watchers:
+                from chatserver.service.staffwork import queue_frame
+
+                data = queue_frame(svc, pool)
+                for watcher in list(watchers.values()):
+                    watcher.peer.push(data)
+                    sent += 1
             if not len(queue):
                 continue
             per_case = self.seconds_per_case(pool)

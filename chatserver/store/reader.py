@@ -15,8 +15,8 @@ import aiosqlite
 
 from chatserver.store.db import PRAGMAS
 
-MessageRow = tuple[str, int, str, str, str, str, str, int, str | None]  # ChatMessage order
-_MSG_COLS = "room, seq, cid, sender, name, role, text, ts, att"
+MessageRow = tuple[str, int, str, str, str, str, str, int, str | None, str]  # ChatMessage order
+_MSG_COLS = "room, seq, cid, sender, name, role, text, ts, att, kind"
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +112,19 @@ class Reader:
                 chunk,
             )
             out += [(r[0], r[1], r[2]) for r in await cur.fetchall()]
+        return out
+
+    async def summaries(self, case_ids: list[str]) -> list[tuple[str, str]]:
+        """(case_id, triage summary) of finished triages, for the staff's queue view."""
+        out: list[tuple[str, str]] = []
+        for i in range(0, len(case_ids), 500):
+            chunk = case_ids[i : i + 500]
+            cur = await self._conn.execute(
+                f"SELECT case_id, summary FROM triage WHERE summary IS NOT NULL AND case_id IN "
+                f"({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            out += [(r[0], r[1]) for r in await cur.fetchall()]
         return out
 
     async def triage_record(self, case_id: str) -> dict[str, Any] | None:

@@ -14,20 +14,22 @@ Op = tuple[str, Sequence[Any]]
 
 CASE_UPSERT = """
 INSERT INTO cases (id, room, patient_id, actor_id, entrance, pool, state, urgency, complaint,
-                   created, enqueued, deadline, assignee, closed, outcome)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   created, enqueued, deadline, assignee, closed, outcome, assigned, first_reply,
+                   rating)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET
     pool = excluded.pool, state = excluded.state, urgency = excluded.urgency,
     enqueued = excluded.enqueued, deadline = excluded.deadline, assignee = excluded.assignee,
-    closed = excluded.closed, outcome = excluded.outcome
+    closed = excluded.closed, outcome = excluded.outcome, assigned = excluded.assigned,
+    first_reply = excluded.first_reply, rating = excluded.rating
 """
 CASE_EVENT = """
 INSERT INTO case_events (case_id, at, action, actor, state, pool, urgency, note)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 """
 MESSAGE = """
-INSERT INTO messages (room, seq, cid, sender, name, role, text, att, ts)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO messages (room, seq, cid, sender, name, role, text, att, ts, kind)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 RECEIPT = """
 INSERT INTO receipts (room, user_id, seq) VALUES (?, ?, ?)
@@ -72,6 +74,9 @@ def case_row(
     assignee: str | None,
     closed: int | None,
     outcome: str | None,
+    assigned: int | None = None,
+    first_reply: int | None = None,
+    rating: int | None = None,
 ) -> Op:
     return (
         CASE_UPSERT,
@@ -91,6 +96,9 @@ def case_row(
             assignee,
             closed,
             outcome,
+            assigned,
+            first_reply,
+            rating,
         ),
     )
 
@@ -111,8 +119,9 @@ def message(
     text: str,
     att: str | None,
     ts: int,
+    kind: str = "text",
 ) -> Op:
-    return (MESSAGE, (room, seq, cid, sender, name, role, text, att, ts))
+    return (MESSAGE, (room, seq, cid, sender, name, role, text, att, ts, kind))
 
 
 def receipt(room: str, user_id: str, seq: int) -> Op:
@@ -227,3 +236,32 @@ def notification_status(
 
 def notification_delivery(provider_id: str, status: str, detail: str) -> Op:
     return (NOTIFICATION_DELIVERY, (status, detail, provider_id))
+
+
+CONSULT = """
+INSERT INTO consults (case_id, by_user, invitee, question, created) VALUES (?, ?, ?, ?, ?)
+"""
+CONSULT_ANSWERED = """
+UPDATE consults SET answered = ? WHERE case_id = ? AND answered IS NULL AND invitee IN (?, ?)
+"""
+PHRASE_SET = """
+INSERT INTO phrases (scope, owner, key, text, updated) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (scope, owner, key) DO UPDATE SET text = excluded.text, updated = excluded.updated
+"""
+PHRASE_DELETE = "DELETE FROM phrases WHERE scope = ? AND owner = ? AND key = ?"
+
+
+def consult(case_id: str, by: str, invitee: str, question: str, at: int) -> Op:
+    return (CONSULT, (case_id, by, invitee, question, at))
+
+
+def consult_answered(case_id: str, user_id: str, pool_invitee: str, at: int) -> Op:
+    return (CONSULT_ANSWERED, (at, case_id, user_id, pool_invitee))
+
+
+def phrase_set(scope: str, owner: str, key: str, text: str, at: int) -> Op:
+    return (PHRASE_SET, (scope, owner, key, text, at))
+
+
+def phrase_delete(scope: str, owner: str, key: str) -> Op:
+    return (PHRASE_DELETE, (scope, owner, key))

@@ -16,9 +16,11 @@ from typing import Any
 
 from chatserver.store.reader import USER_COLS, UserRow, user_row
 
+STAFF_ROOM_SUFFIX = "~staff"  # chatserver.domain.cases; the store may not import the domain
+
 CASE_COLS = (
     "id, room, patient_id, actor_id, entrance, pool, state, urgency, complaint, created, "
-    "enqueued, deadline, assignee, closed, outcome"
+    "enqueued, deadline, assignee, closed, outcome, assigned, first_reply, rating"
 )
 
 
@@ -34,6 +36,8 @@ class Snapshot:
     participants: list[tuple[str, str, str]] = field(default_factory=list)
     heads: dict[str, int] = field(default_factory=dict)
     receipts: list[tuple[str, str, int]] = field(default_factory=list)
+    consults: list[tuple[str, str]] = field(default_factory=list)
+    phrases: list[tuple[str, str, str, str]] = field(default_factory=list)
 
 
 def load(conn: sqlite3.Connection, *, closed_since: int) -> Snapshot:
@@ -48,7 +52,10 @@ def load(conn: sqlite3.Connection, *, closed_since: int) -> Snapshot:
             (closed_since,),
         )
     )
-    conn.executemany("INSERT OR IGNORE INTO live_rooms VALUES (?)", [(c[1],) for c in snap.cases])
+    conn.executemany(
+        "INSERT OR IGNORE INTO live_rooms VALUES (?)",
+        [(room,) for c in snap.cases for room in (c[1], c[1] + STAFF_ROOM_SUFFIX)],
+    )
     snap.participants = list(
         conn.execute(
             "SELECT p.room, p.user_id, p.role FROM participants p JOIN live_rooms l USING (room)"
@@ -61,6 +68,12 @@ def load(conn: sqlite3.Connection, *, closed_since: int) -> Snapshot:
         )
     )
     snap.heads = {k: v or 0 for k, v in snap.heads.items()}
+    snap.consults = list(
+        conn.execute(
+            "SELECT c.case_id, c.invitee FROM consults c JOIN live_rooms l ON l.room = c.case_id"
+        )
+    )
+    snap.phrases = list(conn.execute("SELECT scope, owner, key, text FROM phrases"))
     snap.receipts = list(
         conn.execute(
             "SELECT r.room, r.user_id, r.seq FROM receipts r JOIN live_rooms l USING (room)"

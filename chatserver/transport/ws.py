@@ -70,6 +70,7 @@ async def endpoint(ws: WebSocket) -> None:
         conns.peers.discard(peer)
         if session is not None:
             svc.hub.detach(session)
+            svc.on_detach(session)
             svc.metrics.connections.labels(session.client).dec()
         peer.close(peer.close_code or CloseCode.normal, "")
         svc.metrics.disconnects.labels(str(peer.close_code)).inc()
