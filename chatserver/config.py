@@ -72,6 +72,9 @@ class PoolConfig:
     name: str = ""
     # Opening hours as {"mon-fri": "08:00-16:00"}; empty = always open.
     hours: dict[str, str] = field(default_factory=dict)
+    # When this pool closes, its waiting cases move to this pool, keeping
+    # their deadlines (a health centre at 16:00 to 1177). Empty = they wait.
+    handover_to: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +197,9 @@ def from_dict(data: dict[str, Any]) -> Config:
     for key, ent in cfg.entrances.items():
         if ent.pool not in cfg.pools:
             raise ConfigError(f"entrances.{key}.pool: unknown pool {ent.pool!r}")
+    for key, pool in cfg.pools.items():
+        if pool.handover_to and pool.handover_to not in cfg.pools:
+            raise ConfigError(f"pools.{key}.handover_to: unknown pool {pool.handover_to!r}")
     return cfg
 
 

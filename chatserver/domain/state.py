@@ -339,6 +339,20 @@ class State:
         self._queue_entry(case)
         return case, [CaseChanged(case, "transfer", staff.user_id, now, note)]
 
+    def hand_over_waiting(self, pool: str, to: str) -> list[Event]:
+        """Time-based handover: every case waiting in ``pool`` moves to ``to``
+        with its enqueue time and deadline unchanged (shared/DOMAIN.md: "a pool
+        can hand over to another when it closes")."""
+        now = self.clock.now_ms()
+        events: list[Event] = []
+        for w in self.queue(pool).entries():
+            case = self.cases[w.case_id]
+            self.queue(pool).remove(case.id)
+            case = self._change(case, "transfer", pool=to)
+            self._queue_entry(case)
+            events.append(CaseChanged(case, "transfer", "system", now, f"{pool} closed"))
+        return events
+
     def release(
         self, actor: Principal | None, case_id: str, reason: str = ""
     ) -> tuple[Case, list[Event]]:

@@ -170,6 +170,7 @@ class Service:
         self.spawn(self.waiting.run(), "positions")
         self.spawn(self.outbox.run(), "sms-outbox")
         self.spawn(self._claim_timeouts(), "claim-timeouts")
+        self.spawn(self._handovers(), "handovers")
         self.started = time.perf_counter() - t0
         self.ready.set()
         log.info(
@@ -535,6 +536,25 @@ class Service:
         while True:
             await asyncio.sleep(interval)
             self.release_stale_claims(limit)
+
+    async def _handovers(self, interval: float = 30.0) -> None:
+        while True:
+            self.hand_over_closed_pools()
+            await asyncio.sleep(interval)
+
+    def hand_over_closed_pools(self) -> int:
+        """Move waiting cases of closed pools to the pool config names."""
+        now = self.clock.now_ms()
+        moved = 0
+        for key, pool in self.config.pools.items():
+            if not pool.handover_to or self.deadlines.is_open(key, now):
+                continue
+            events = self.state.hand_over_waiting(key, pool.handover_to)
+            if events:
+                moved += len(events)
+                with contextlib.suppress(StoreBusy, StoreFailed):
+                    self.commit(events)
+        return moved
 
     def release_stale_claims(self, limit_ms: int) -> int:
         now = self.clock.now_ms()

@@ -278,3 +278,27 @@ async def test_listing_check_and_booking_disposition(tmp_path: Path) -> None:
         assert out.disposition == "booking" and out.urgency == 4
         await listed.close()
         await unlisted.close()
+
+
+async def test_waiting_cases_move_to_1177_when_the_health_centre_closes(tmp_path: Path) -> None:
+    from chatserver.config import PoolConfig
+
+    cfg = default()
+    pools = dict(cfg.pools)
+    pools["vc_nurse"] = PoolConfig("VC", {"mon-fri": "08:00-16:00"}, handover_to="nurse_1177")
+    cfg = cfg.replace(pools=pools)
+    # Tuesday 15:50 in Stockholm (14:50 UTC).
+    clock = FakeClock(datetime(2026, 11, 24, 14, 50, tzinfo=UTC))
+    async with running_server(tmp_path / "db.sqlite3", cfg, clock) as srv:
+        patient = await _patient(srv.base, srv.ws)
+        opened = await patient.request(OpenCase(id=0, entrance="vc_nurse", text="Hosta"))
+        assert isinstance(opened, CaseUpdate)
+        before = srv.service.state.cases[opened.case.case]
+        assert srv.service.hand_over_closed_pools() == 0  # still open
+        clock.advance(minutes=15)  # 16:05: closed
+        assert srv.service.hand_over_closed_pools() == 1
+        after = srv.service.state.cases[opened.case.case]
+        assert after.pool == "nurse_1177" and after.state.value == "queued"
+        assert (after.enqueued, after.deadline) == (before.enqueued, before.deadline)
+        assert opened.case.case in srv.service.state.queue("nurse_1177")
+        await patient.close()
