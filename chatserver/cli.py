@@ -1,4 +1,4 @@
-"""The ``chatserver`` command: serve, migrate, backup, demo."""
+"""The ``chatserver`` command: serve, migrate, backup, demo, audit, report."""
 
 from __future__ import annotations
 
@@ -31,6 +31,14 @@ def main(argv: list[str] | None = None) -> int:
         # Accept --config/--db after the sub-command too.
         p.add_argument("--config", dest="config_sub", help=argparse.SUPPRESS)
         p.add_argument("--db", dest="db_sub", help=argparse.SUPPRESS)
+    # --- audit log and KPI reports (issue 4): parsers and code live in their packages;
+    # each sets args.run(args, db_path) -> exit code, dispatched below.
+    from chatserver.audit.commands import add_parser as add_audit_parser
+    from chatserver.reports.commands import add_parser as add_report_parser
+
+    add_audit_parser(sub)
+    add_report_parser(sub)
+    # --- end audit/report
     args = parser.parse_args(argv)
     args.config = args.config_sub or args.config
     args.db = args.db_sub or args.db
@@ -43,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"config error: {e}", file=sys.stderr)
         return 2
     db_path = args.db or cfg.server.db
+    if args.command in ("audit", "report"):  # issue 4: chatserver.audit, chatserver.reports
+        return int(args.run(args, db_path))
     if args.command == "serve":
         from chatserver.service.core import Service
         from chatserver.transport.run import serve
