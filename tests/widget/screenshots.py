@@ -39,11 +39,15 @@ SCREENS = (
 )
 
 
-async def take(out: Path) -> list[Path]:
-    """Walk the journey at both widths; PNGs go into the existing folder `out`."""
+SIZES = {"phone": PHONE, "desktop": DESKTOP}
+
+
+async def take(out: Path, sizes: tuple[str, ...] = ("phone", "desktop")) -> list[Path]:
+    """Walk the journey at each width; PNGs go into the existing folder `out`."""
     written: list[Path] = []
     async with chromium() as (_, browser):
-        for size, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+        for size in sizes:
+            viewport = SIZES[size]
             with tempfile.TemporaryDirectory() as tmp:
                 async with running_server(Path(tmp) / "db.sqlite3") as server:
                     written += await _walk(browser, server, viewport, out, size, Path(tmp))
