@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import dataclasses
 import json
 import logging
 import time
@@ -465,29 +466,11 @@ class Service:
         st = self.state
         for u in snap.users:
             self.known_user(u.id, u.name, u.pnr, u.phone if u.sms_consent else None)
+        names = [f.name for f in dataclasses.fields(Case)]  # recovery.CASE_COLS order
         for row in snap.cases:
-            st.restore_case(
-                Case(
-                    id=row[0],
-                    room=row[1],
-                    patient_id=row[2],
-                    actor_id=row[3],
-                    entrance=row[4],
-                    pool=row[5],
-                    state=CaseState(row[6]),
-                    urgency=Urgency(row[7]),
-                    complaint=row[8],
-                    created=row[9],
-                    enqueued=row[10],
-                    deadline=row[11],
-                    assignee=row[12],
-                    closed=row[13],
-                    outcome=row[14],
-                    assigned=row[15],
-                    first_reply=row[16],
-                    rating=row[17],
-                )
-            )
+            values = dict(zip(names, row, strict=True))
+            values.update(state=CaseState(values["state"]), urgency=Urgency(values["urgency"]))
+            st.restore_case(Case(**values))
         for room_id, head in snap.heads.items():
             room = st.rooms.get(room_id)
             if room is None and head and room_id.endswith(STAFF_ROOM_SUFFIX):

@@ -103,28 +103,26 @@ class Reader:
 
     async def triage_rows(self, case_ids: list[str]) -> list[tuple[str, str, str]]:
         """(case_id, complaint, snapshot JSON) of triages still in progress."""
-        out: list[tuple[str, str, str]] = []
-        for i in range(0, len(case_ids), 500):
-            chunk = case_ids[i : i + 500]
-            cur = await self._conn.execute(
-                f"SELECT case_id, complaint, snapshot FROM triage WHERE case_id IN "
-                f"({','.join('?' * len(chunk))})",
-                chunk,
-            )
-            out += [(r[0], r[1], r[2]) for r in await cur.fetchall()]
-        return out
+        rows = await self._for_cases(
+            "SELECT case_id, complaint, snapshot FROM triage WHERE case_id IN ({})", case_ids
+        )
+        return [(r[0], r[1], r[2]) for r in rows]
 
     async def summaries(self, case_ids: list[str]) -> list[tuple[str, str]]:
         """(case_id, triage summary) of finished triages, for the staff's queue view."""
-        out: list[tuple[str, str]] = []
+        rows = await self._for_cases(
+            "SELECT case_id, summary FROM triage WHERE summary IS NOT NULL AND case_id IN ({})",
+            case_ids,
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    async def _for_cases(self, sql: str, case_ids: list[str]) -> list[Any]:
+        """Run ``sql`` for many case ids, 500 at a time (SQLite's variable limit)."""
+        out: list[Any] = []
         for i in range(0, len(case_ids), 500):
             chunk = case_ids[i : i + 500]
-            cur = await self._conn.execute(
-                f"SELECT case_id, summary FROM triage WHERE summary IS NOT NULL AND case_id IN "
-                f"({','.join('?' * len(chunk))})",
-                chunk,
-            )
-            out += [(r[0], r[1]) for r in await cur.fetchall()]
+            cur = await self._conn.execute(sql.format(",".join("?" * len(chunk))), chunk)
+            out += await cur.fetchall()
         return out
 
     async def triage_record(self, case_id: str) -> dict[str, Any] | None:

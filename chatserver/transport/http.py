@@ -129,11 +129,16 @@ async def _login(request: Request, how: Any, data: dict[str, Any]) -> JSONRespon
     )
 
 
-async def logout(request: Request) -> JSONResponse:
+async def _changing(request: Request) -> Principal | JSONResponse:
+    """Who is behind a state-changing request: same-site and with a valid token."""
     refused = _cross_site(request)
     if refused is not None:
         return refused
-    who = await _bearer(request)
+    return await _bearer(request)
+
+
+async def logout(request: Request) -> JSONResponse:
+    who = await _changing(request)
     if isinstance(who, JSONResponse):
         return who
     token = request.headers["authorization"][7:].strip()
@@ -143,10 +148,7 @@ async def logout(request: Request) -> JSONResponse:
 
 async def upload(request: Request) -> JSONResponse:
     svc = _svc(request)
-    refused = _cross_site(request)
-    if refused is not None:
-        return refused
-    who = await _bearer(request)
+    who = await _changing(request)
     if isinstance(who, JSONResponse):
         return who
     room_id = request.path_params["room"]
