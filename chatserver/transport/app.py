@@ -11,7 +11,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from chatserver.service.core import Service
-from chatserver.transport import http, ws
+from chatserver.transport import http, reports, ws
 
 WIDGET_DIR = Path(__file__).resolve().parents[2] / "clients" / "widget" / "dist"
 
@@ -39,6 +39,9 @@ def create_app(service: Service) -> Starlette:
             Route("/api/rooms/{room}/attachments", http.upload, methods=["POST"]),
             Route("/api/attachments/{att}", http.attachment),
             Route("/api/sms/delivery", http.sms_delivery, methods=["POST"]),
+            Route("/api/reports/kpi", reports.kpi),
+            Route("/api/audit/mine", reports.my_extract),
+            Route("/api/audit/user", reports.user_listing),
             WebSocketRoute("/ws", ws.endpoint),
             # The patient's chat widget (clients/widget, built by `make widget`).
             Mount("/widget", StaticFiles(directory=WIDGET_DIR, html=True, check_dir=False)),

@@ -6,6 +6,7 @@ records exactly what happened."""
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from pathlib import Path
 from typing import TypeVar
@@ -13,7 +14,8 @@ from typing import TypeVar
 import pytest
 
 from chatserver.audit.verify import verify
-from clients.sdk import Client, ServerError, login_patient, login_staff
+from clients.sdk import Client, HttpError, ServerError, login_patient, login_staff
+from clients.sdk.http import fetch
 from protocol.frames import (
     CaseDetail,
     CaseUpdate,
@@ -193,3 +195,28 @@ async def test_a_nurses_shift(tmp_path: Path) -> None:  # noqa: PLR0915 - one st
         ]
         assert verify(db).ok
         db.close()
+
+        # Follow-up over HTTP: KPIs for the administrator, not for a nurse...
+        admin = await login_staff(srv.base, "admin", "demo")
+        report = json.loads(await fetch(srv.base, admin, "/api/reports/kpi"))
+        assert report["totals"]["cases"] == 2
+        with pytest.raises(HttpError) as herr:
+            await fetch(srv.base, await login_staff(srv.base, "anna", "demo"), "/api/reports/kpi")
+        assert herr.value.status == 403
+        # ...and the patient's own extract names units, not staff.
+        mine = json.loads(
+            await fetch(srv.base, await login_patient(srv.base, PATIENT), "/api/audit/mine")
+        )
+        assert [e["action"] for e in mine] == [
+            "update",
+            "read",
+            "note",
+            "consult",
+            "read",
+            "retriage",
+            "hand_over",
+            "update",
+            "close",
+        ]  # allowed accesses to Tess's case; the refused attempt is for controls only
+        assert {e["unit"] for e in mine} == {"1177 sjuksköterskor", "Vårdcentralens sekreterare"}
+        assert all(set(e) == {"at", "unit", "action", "object"} for e in mine)
