@@ -878,3 +878,174 @@ class ConsultInvite(Frame):
     staff_room: Annotated[str, Str(MAX_ID, 1), "The staff thread's room id"]
     by: Annotated[str, Str(MAX_NAME), "Who asks"]
     question: Annotated[str, Str(MAX_TEXT), "The question"]
+
+
+# ---------------------------------------------------------------- booking (issue 4)
+
+BOOKING_STATES = ("active", "cancelled")
+SlotId = Annotated[str, Str(MAX_ID, 1), "Slot id"]
+BookingId = Annotated[str, Str(MAX_ID, 1), "Booking id"]
+UnitKey = Annotated[str, Str(MAX_ID, 1), "Care unit (for example `vc_centrum`)"]
+VisitKind = Annotated[str, Str(32, 1), "Profession or kind of visit (nurse, physician, ...)"]
+
+
+@record
+@dataclass(frozen=True, slots=True)
+class NewSlot(Record):
+    """A slot to publish: one appointment time for one patient."""
+
+    start: TimeMs
+    end: Annotated[int, Int(0, MAX_SEQ), "When it ends (ms); at most 12 h after start"]
+    kind: VisitKind
+
+
+@record
+@dataclass(frozen=True, slots=True)
+class UnitRules(Record):
+    """What a unit lets its patients do with their bookings (staff are not bound)."""
+
+    cancel_hours: Annotated[
+        int, Int(0, 720), "Patients cancel or rebook at least this many hours before the start"
+    ]
+    max_rebooks: Annotated[int, Int(0, 20), "Times a patient may move one booking"]
+
+
+@record
+@dataclass(frozen=True, slots=True)
+class SlotInfo(Record):
+    """A published appointment time."""
+
+    slot: SlotId
+    unit: UnitKey
+    kind: VisitKind
+    start: TimeMs
+    end: TimeMs
+
+
+@record
+@dataclass(frozen=True, slots=True)
+class BookingInfo(Record):
+    """A booked appointment as the patient and the case's staff see it."""
+
+    booking: BookingId
+    case: CaseId
+    patient: Annotated[str, Str(MAX_ID, 1), "User id of whom it is for (a child, for a guardian)"]
+    subject: Annotated[str, Str(MAX_NAME), "Name of whom it is for"]
+    slot: Annotated[SlotInfo, Nested(SlotInfo), "The time booked"]
+    state: Annotated[str, OneOf(BOOKING_STATES), "Active or cancelled"]
+    change_until: Annotated[
+        int, Int(0, MAX_SEQ), "The patient may cancel or rebook until this time (ms)"
+    ]
+    rebooks: Annotated[int, Int(0, 1000), "Times it has been moved"]
+    rebooks_left: Annotated[int, Int(0, 20), "Times the patient may still move it"]
+    booked_by: Annotated[str, Str(MAX_NAME), "Name of the staff member who booked it"] = ""
+
+
+@client
+@dataclass(frozen=True, slots=True)
+class SlotsC(Frame):
+    """Free appointment slots starting in [since, until) (at most 62 days),
+    earliest first, at most 500. Staff look for a time to book; patients for a
+    time to rebook to. Answer: `slot_list`."""
+
+    TYPE: ClassVar[str] = "slots"
+    id: ReqId
+    since: Annotated[int, Int(0, MAX_SEQ), "Earliest start (ms)"]
+    until: Annotated[int, Int(0, MAX_SEQ), "Start before this (ms)"]
+    unit: Annotated[str | None, Str(MAX_ID, 1), "Only this unit; nil = all"] = None
+    kind: Annotated[str | None, Str(32, 1), "Only this kind of visit; nil = all"] = None
+
+
+@client
+@dataclass(frozen=True, slots=True)
+class Book(Frame):
+    """Staff: book a free slot for the patient of a case you work on. The answer
+    is `booking`; the patient (and a guardian who opened the case) get it as a
+    push. A slot someone else booked first is `conflict`."""
+
+    TYPE: ClassVar[str] = "book"
+    id: ReqId
+    case: CaseId
+    slot: SlotId
+
+
+@client
+@dataclass(frozen=True, slots=True)
+class BookingsC(Frame):
+    """Upcoming bookings: a patient's own and their children's (``case`` narrows
+    to one case); staff must name a case. Answer: `booking_list`."""
+
+    TYPE: ClassVar[str] = "bookings"
+    id: ReqId
+    case: Annotated[str | None, Str(MAX_ID, 1), "Only this case's bookings"] = None
+
+
+@client
+@dataclass(frozen=True, slots=True)
+class BookingCancel(Frame):
+    """Cancel a booking. Patients may until `change_until` (else `invalid_state`);
+    the case's staff until the start. Answer: `booking` with state `cancelled`."""
+
+    TYPE: ClassVar[str] = "booking_cancel"
+    id: ReqId
+    booking: BookingId
+
+
+@client
+@dataclass(frozen=True, slots=True)
+class Rebook(Frame):
+    """Move a booking to another free slot of the same unit and kind. Patients
+    may until `change_until` and at most the unit's number of times
+    (`limit_reached`). Answer: `booking`."""
+
+    TYPE: ClassVar[str] = "rebook"
+    id: ReqId
+    booking: BookingId
+    slot: Annotated[str, Str(MAX_ID, 1), "The new slot"]
+
+
+@client
+@dataclass(frozen=True, slots=True)
+class SlotPublish(Frame):
+    """Staff: publish appointment slots of a unit, and optionally set the unit's
+    rules for patients (default: change up to 24 h before, move at most twice).
+    Answer: `slot_list` with the new slots."""
+
+    TYPE: ClassVar[str] = "slot_publish"
+    id: ReqId
+    unit: UnitKey
+    slots: Annotated[tuple[NewSlot, ...], ListOf(Nested(NewSlot), 200), "The slots"]
+    rules: Annotated[UnitRules | None, Nested(UnitRules), "New rules for the unit"] = None
+
+
+@server
+@dataclass(frozen=True, slots=True)
+class SlotList(Frame):
+    """Answer to slots and slot_publish."""
+
+    TYPE: ClassVar[str] = "slot_list"
+    re: Re
+    slots: Annotated[tuple[SlotInfo, ...], ListOf(Nested(SlotInfo), 500), "Slots, by start"]
+
+
+@server
+@dataclass(frozen=True, slots=True)
+class BookingS(Frame):
+    """A booking was made, moved or cancelled (answer to book, rebook and
+    booking_cancel, or a push to the patient, a guardian and the case's staff)."""
+
+    TYPE: ClassVar[str] = "booking"
+    booking: Annotated[BookingInfo, Nested(BookingInfo), "The booking as it is now"]
+    re: Annotated[int | None, Int(0, MAX_REQ_ID), "The request this answers, if any"] = None
+
+
+@server
+@dataclass(frozen=True, slots=True)
+class BookingList(Frame):
+    """Answer to bookings: by start time, cancelled ones included."""
+
+    TYPE: ClassVar[str] = "booking_list"
+    re: Re
+    bookings: Annotated[
+        tuple[BookingInfo, ...], ListOf(Nested(BookingInfo), 200), "Bookings, by start"
+    ]

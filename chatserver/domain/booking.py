@@ -108,20 +108,21 @@ class SlotsPublished:
     rules: Rules | None  # new rules for the unit, if they were set
     actor: str
     at: int
+    replaced: Rules | None = None  # the unit's rules before, if it had its own
 
 
 @dataclass(frozen=True, slots=True)
 class BookingChanged:
     """A booking was made, moved or cancelled. ``booking`` is the snapshot
-    after the change and ``slot`` its slot now; ``previous`` is the slot a
-    rebook left."""
+    after the change and ``slot`` its slot now; ``before`` the snapshot
+    before (None for a new booking), so a rebook says which slot it left."""
 
     booking: Booking
     slot: Slot
     action: str  # book, rebook, cancel
     actor: str
     at: int
-    previous: Slot | None = None
+    before: Booking | None = None
 
 
 BookingEvent = SlotsPublished | BookingChanged
@@ -255,9 +256,10 @@ class Bookings:
         ]
         for s in slots:
             self.restore_slot(s)
+        replaced = self.rules.get(unit)
         if rules is not None:
             self.rules[unit] = rules
-        return slots, [SlotsPublished(unit, tuple(slots), rules, actor.user_id, now)]
+        return slots, [SlotsPublished(unit, tuple(slots), rules, actor.user_id, now, replaced)]
 
     def book(
         self, staff: Principal, case: Case, slot_id: str, case_role: str | None
@@ -293,9 +295,10 @@ class Bookings:
         b = self.visible(actor, booking_id, case_role)
         slot = self.slots[b.slot_id]
         self._may_change(actor, b, slot, now)
+        before = b
         b = dataclasses.replace(b, state=BookingState.cancelled, updated=now)
         self._put(b)
-        return b, [BookingChanged(b, slot, "cancel", actor.user_id, now)]
+        return b, [BookingChanged(b, slot, "cancel", actor.user_id, now, before)]
 
     def rebook(
         self, actor: Principal, booking_id: str, slot_id: str, case_role: str | None = None
@@ -314,20 +317,37 @@ class Bookings:
         new = self._bookable(slot_id, now)
         if (new.unit, new.kind) != (old.unit, old.kind):
             raise DomainError("bad_request", "rebook to a slot of the same unit and kind")
+        before = b
         b = dataclasses.replace(b, slot_id=new.id, rebooks=b.rebooks + 1, updated=now)
         self._put(b)
-        return b, [BookingChanged(b, new, "rebook", actor.user_id, now, previous=old)]
+        return b, [BookingChanged(b, new, "rebook", actor.user_id, now, before)]
 
     def prune(self) -> None:
         """Forget slots that have ended, and the bookings on them (they stay on disk)."""
         now = self.clock.now_ms()
-        for unit, index in list(self._by_unit.items()):
+        for index in list(self._by_unit.values()):
             # Only a slot that has started can have ended.
             for _, slot_id in list(index.irange(maximum=(now, ""))):
                 if self.slots[slot_id].end <= now:
                     self._forget_slot(slot_id)
-            if not index:
-                del self._by_unit[unit]
+
+    def undo(self, events: Sequence[BookingEvent]) -> None:
+        """Take back the change a command just made, when the store refused
+        its events (busy): memory must not keep what disk will never have.
+        Only valid right after the command, before anything else ran."""
+        for ev in reversed(events):
+            if isinstance(ev, SlotsPublished):
+                for s in ev.slots:
+                    self._forget_slot(s.id)
+                if ev.rules is not None:
+                    if ev.replaced is None:
+                        self.rules.pop(ev.unit, None)
+                    else:
+                        self.rules[ev.unit] = ev.replaced
+            elif ev.before is None:
+                self._forget_booking(ev.booking.id)
+            else:
+                self._put(ev.before)
 
     # ------------------------------------------------------------ recovery
 
@@ -373,7 +393,7 @@ class Bookings:
         """Store a snapshot and keep every index in step with it."""
         old = self.bookings.get(b.id)
         if old is not None:
-            self._on_slot[old.slot_id].discard(b.id)
+            _discard(self._on_slot, old.slot_id, b.id)
             if self._taken.get(old.slot_id) == b.id:
                 del self._taken[old.slot_id]
         self.bookings[b.id] = b
@@ -385,12 +405,21 @@ class Bookings:
 
     def _forget_slot(self, slot_id: str) -> None:
         s = self.slots.pop(slot_id)
-        self._by_unit[s.unit].remove((s.start, s.id))
-        self._taken.pop(slot_id, None)
-        for booking_id in self._on_slot.pop(slot_id, set()):
-            b = self.bookings.pop(booking_id)
-            _discard(self._by_patient, b.patient_id, booking_id)
-            _discard(self._by_case, b.case_id, booking_id)
+        index = self._by_unit[s.unit]
+        index.remove((s.start, s.id))
+        if not index:
+            del self._by_unit[s.unit]
+        for booking_id in list(self._on_slot.get(slot_id, ())):
+            self._forget_booking(booking_id)
+        self._on_slot.pop(slot_id, None)
+
+    def _forget_booking(self, booking_id: str) -> None:
+        b = self.bookings.pop(booking_id)
+        if self._taken.get(b.slot_id) == booking_id:
+            del self._taken[b.slot_id]
+        _discard(self._on_slot, b.slot_id, booking_id)
+        _discard(self._by_patient, b.patient_id, booking_id)
+        _discard(self._by_case, b.case_id, booking_id)
 
     def _upcoming(self, ids: Iterable[str]) -> list[Booking]:
         now = self.clock.now_ms()
