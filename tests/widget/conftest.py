@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page
 
-from tests.support.server import Running, running_server
+from tests.support.server import Running, prepare_db, running_server
 from tests.widget.browser import chromium, chromium_available, new_context
 from tests.widget.widget import Widget
 
@@ -51,9 +51,26 @@ async def browser(widget_dist: Path) -> AsyncIterator[Browser]:
         yield launched
 
 
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated database with the demo staff, made once: hashing their
+    passwords (argon2) is most of a server's start-up time."""
+    path = tmp_path_factory.mktemp("template") / "db.sqlite3"
+    prepare_db(str(path))
+    return path
+
+
 @pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[Running]:
-    async with running_server(tmp_path / "db.sqlite3") as srv:
+def db_path(template_db: Path, tmp_path: Path) -> Path:
+    """A fresh database file for one test, copied from the template."""
+    path = tmp_path / "db.sqlite3"
+    shutil.copyfile(template_db, path)
+    return path
+
+
+@pytest.fixture
+async def server(db_path: Path) -> AsyncIterator[Running]:
+    async with running_server(db_path) as srv:
         yield srv
 
 

@@ -76,11 +76,11 @@ async def test_booking_advice(widget: Widget) -> None:
     await expect(widget.heading).to_have_text("Boka en tid")
 
 
-async def test_redirect_when_the_pool_is_closed(tmp_path: Path, page: Page) -> None:
+async def test_redirect_when_the_pool_is_closed(db_path: Path, page: Page) -> None:
     cfg = config_mod.default()
     pools = dict(cfg.pools)
     pools["nurse_1177"] = config_mod.PoolConfig(name="1177", hours={"mon-sun": _closed_hour()})
-    async with running_server(tmp_path / "db.sqlite3", cfg.replace(pools=pools)) as srv:
+    async with running_server(db_path, cfg.replace(pools=pools)) as srv:
         widget = Widget(page, srv.base)
         await widget.open()
         await widget.login()

@@ -30,9 +30,8 @@ def _stored(db_path: Path) -> list[tuple[int, str, str, str]]:
 
 
 async def test_server_restart_mid_chat_loses_and_duplicates_nothing(
-    page: Page, tmp_path: Path
+    page: Page, db_path: Path
 ) -> None:
-    db_path = tmp_path / "db.sqlite3"
     port = free_port()
     widget = Widget(page, f"http://127.0.0.1:{port}")
     async with serving_on(db_path, port) as first:
@@ -81,7 +80,7 @@ async def test_server_restart_mid_chat_loses_and_duplicates_nothing(
 
 
 async def test_lost_ack_is_resent_with_the_same_cid_and_stored_once(
-    page: Page, tmp_path: Path
+    page: Page, db_path: Path
 ) -> None:
     """The server stores a message but its ack never reaches the browser:
     after the reconnect the widget resends it with the same cid and the
@@ -111,7 +110,6 @@ async def test_lost_ack_is_resent_with_the_same_cid_and_stored_once(
         server.on_message(to_page)
 
     await page.route_web_socket(re.compile(r"/ws$"), route)
-    db_path = tmp_path / "db.sqlite3"
     async with serving_on(db_path, free_port()) as srv:
         widget = Widget(page, srv.base)
         await widget.open()
