@@ -160,13 +160,15 @@ class Service:
         )
         self.writer.start()
         self.reader = await Reader.open(self.db_path)
-        from chatserver.service import casework, chat, journey, staffwork
+        from chatserver.service import booking, casework, chat, journey, staffwork
 
+        self.handlers.update(booking.HANDLERS)
         self.handlers.update(chat.HANDLERS)
         self.handlers.update(casework.HANDLERS)
         self.handlers.update(journey.HANDLERS)
         self.handlers.update(staffwork.HANDLERS)
         await self._restore_triage()
+        await booking.load(self)
         self.spawn(self._watch_loop_lag(), "loop-lag")
         self.spawn(self.waiting.run(), "positions")
         self.spawn(self.outbox.run(), "sms-outbox")

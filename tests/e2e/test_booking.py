@@ -54,7 +54,6 @@ async def booking_server(path: Path, clock: FakeClock) -> AsyncIterator[Running]
     """The real server with booking wired in the way the integrator will:
     HANDLERS registered and the bookings loaded at start-up."""
     async with running_server(path, clock=clock) as srv:
-        srv.service.handlers.update(booking.HANDLERS)
         await booking.load(srv.service)
         yield srv
 
@@ -291,7 +290,6 @@ async def test_bookings_survive_a_restart(tmp_path: Path) -> None:
 
     clock.advance(hours=2)  # the first appointment has ended meanwhile
     async with running_server(path, clock=clock) as srv:
-        srv.service.handlers.update(booking.HANDLERS)  # loaded lazily this time
         patient = await _patient(srv)
         anna = await _staff(srv, "anna")
         mine = await patient.request(BookingsC(id=0))

@@ -334,7 +334,7 @@ def test_type_of_the_other_direction_is_unknown(
     encoded = encode(data.draw(from_record(cls)))
     error = decode_error(DECODERS[OTHER[direction]], encoded)
     assert error.code in {ErrorCode.unknown_type, ErrorCode.frame_too_large}
-    if len(encoded) <= LIMIT[direction]:
+    if len(encoded) <= LIMIT[OTHER[direction]]:  # the decoding side's limit applies
         assert error.code is ErrorCode.unknown_type
 
 
