@@ -57,7 +57,15 @@ def serve(service: Service, host: str, port: int, *, ready_line: bool = False) -
         await asyncio.wait([task, ready], return_when=asyncio.FIRST_COMPLETED)
         ready.cancel()
         if service.ready.is_set():
-            print(f"chatserver listening on http://{host}:{actual}/", flush=True)
+            base = f"http://{host}:{actual}"
+            print(
+                f"chatserver listening on {base}/\n"
+                f"  patient chat widget: {base}/widget/\n"
+                f"  health:              {base}/health\n"
+                f"  metrics:             {base}/metrics\n"
+                f"  WebSocket:           ws://{host}:{actual}/ws  (docs/PROTOCOL.md)",
+                flush=True,
+            )
             if ready_line:
                 print(json.dumps({"ready": True, "port": actual}), flush=True)
         await task
