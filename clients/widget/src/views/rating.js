@@ -29,7 +29,7 @@ export class RatingForm {
           h("legend", { id: titleId }, t("rateTitle")),
           h(
             "div",
-            { class: "options inline scores" },
+            { class: "options scores" },
             [1, 2, 3, 4, 5].map((score) => {
               const id = uid("s");
               return h(
