@@ -15,8 +15,16 @@ from tests.support.server import Running, prepare_db, running_server
 from tests.widget.browser import chromium, chromium_available, new_context
 from tests.widget.widget import Widget
 
-WIDGET = Path(__file__).resolve().parents[2] / "clients" / "widget"
+HERE = Path(__file__).resolve().parent
+WIDGET = HERE.parents[1] / "clients" / "widget"
 SOURCES = ("src", "static", "build.mjs", "package.json", "package-lock.json")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests are `slow` (pyproject.toml): `-m "not slow"` skips them."""
+    for item in items:
+        if item.path.is_relative_to(HERE):
+            item.add_marker(pytest.mark.slow)
 
 
 def _newest_source() -> float:
