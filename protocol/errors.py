@@ -41,6 +41,7 @@ class ErrorCode(enum.Enum):
     bad_request = (3006, "The request is well-formed but its content is not acceptable")
     too_large = (3007, "Upload or text is larger than allowed")
     unsupported_media = (3008, "Upload content is not an accepted image type")
+    not_listed = (3009, "This entrance is only for patients listed at its care unit")
     # 5xxx: the server cannot serve the request now
     unavailable = (5001, "The server cannot accept writes now (storage failure); retry later")
     busy = (5002, "The server is shedding load; retry with backoff")

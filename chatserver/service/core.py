@@ -363,8 +363,18 @@ class Service:
         for p in payloads:
             if p.after is not None:
                 p.after()
+            cases: dict[str, Case] = {}
             for ev in p.events:
                 self._publish(ev)
+                if isinstance(ev, CaseChanged):
+                    cases[ev.case.id] = ev.case
+            # One push per case per command: its state after the whole command
+            # (opening a case is "created" then "queued"; only "queued" is news).
+            for case in cases.values():
+                data = encode(CaseUpdate(case=self.case_info(case)))
+                for uid in {case.patient_id, case.actor_id, case.assignee}:
+                    if uid is not None:
+                        self.hub.to_user(uid, data)
 
     def _publish(self, ev: Event) -> None:
         if isinstance(ev, MessagePosted):
@@ -381,10 +391,6 @@ class Service:
             if ev.action == "assign":
                 self.waiting.claimed(ev.case.pool, ev.at)
                 self.waiting.forget(ev.case.id)
-            data = encode(CaseUpdate(case=self.case_info(ev.case)))
-            for uid in {ev.case.patient_id, ev.case.actor_id, ev.case.assignee}:
-                if uid is not None:
-                    self.hub.to_user(uid, data)
 
     def answer_case(
         self,

@@ -134,7 +134,7 @@ async def on_open(svc: Service, s: ClientSession, f: OpenCase) -> None:
     subject_id, subject_pnr = _subject(svc, p, f.subject)
     if entrance.listing_check and svc.config.listings.get(subject_pnr) != entrance.unit:
         raise DomainError(
-            "forbidden",
+            "not_listed",
             "this entrance is for patients listed at the health centre; "
             "choose 'Sök vård' or contact the centre you are listed at",
         )

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
@@ -48,6 +49,17 @@ def create_app(service: Service) -> Starlette:
         ],
         lifespan=lifespan,
     )
+    if service.config.server.allowed_origins:
+        # A region embeds the widget on its own site: let those origins call
+        # the HTTP API (logins, uploads) with a bearer header. The WebSocket
+        # checks the same list itself.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(service.config.server.allowed_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+            max_age=600,
+        )
     app.state.service = service
     app.state.connections = connections
     return app

@@ -46,6 +46,13 @@ class WsPeer:
         self._bytes += len(data)
         self._ready.set()
 
+    def gone(self, code: int) -> None:
+        """The client closed or vanished: stop the writer now (nothing can be sent)."""
+        if self.close_code is None:
+            self.close_code = code
+        self._drain = False
+        self._ready.set()
+
     def close(self, code: int, reason: str, *, drain: bool = True) -> None:
         """Close after sending what is queued (so an error frame explaining the
         close arrives first), or at once with ``drain=False`` (a slow reader)."""

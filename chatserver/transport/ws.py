@@ -84,7 +84,7 @@ async def _receive(ws: WebSocket, peer: WsPeer) -> bytes | None:
     while peer.close_code is None:
         msg = await ws.receive()
         if msg["type"] == "websocket.disconnect":
-            peer.close_code = peer.close_code or int(msg.get("code") or CloseCode.normal)
+            peer.gone(int(msg.get("code") or CloseCode.normal))
             return None
         data = msg.get("bytes")
         if data is None:

@@ -258,7 +258,7 @@ async def test_listing_check_and_booking_disposition(tmp_path: Path) -> None:
         unlisted = await _patient(srv.base, srv.ws, "190704019801")
         with pytest.raises(ServerError) as err:
             await unlisted.request(OpenCase(id=0, entrance="vc_secretary", text="Intyg"))
-        assert err.value.code == "forbidden"
+        assert err.value.code == "not_listed"
         # Sore throat with three Centor criteria: test at the health centre (booking).
         _, out = await triage(
             listed,

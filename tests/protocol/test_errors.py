@@ -36,6 +36,7 @@ ERROR_NUMBERS = {
     "bad_request": 3006,
     "too_large": 3007,
     "unsupported_media": 3008,
+    "not_listed": 3009,
     "unavailable": 5001,
     "busy": 5002,
     "internal": 5003,

@@ -193,3 +193,35 @@ async def test_store_failure_stops_writes_loudly(tmp_path: Path) -> None:
             await patient.request(Send(id=0, room=room, cid="b", text="hej igen"))
         assert err.value.code == "unavailable"
         await patient.close()
+
+
+async def test_cors_for_the_regions_own_site(tmp_path: Path) -> None:
+    import urllib.request
+
+    cfg = default()
+    cfg = cfg.replace(
+        server=dataclasses.replace(cfg.server, allowed_origins=("https://vard.region.example",))
+    )
+    async with _server(tmp_path, cfg) as srv:
+
+        def preflight(origin: str) -> str | None:
+            req = urllib.request.Request(
+                srv.base + "/api/login/patient",
+                method="OPTIONS",
+                headers={
+                    "Origin": origin,
+                    "Access-Control-Request-Method": "POST",
+                    "Access-Control-Request-Headers": "content-type",
+                },
+            )
+            try:
+                with urllib.request.urlopen(req, timeout=10) as resp:
+                    allowed = resp.headers.get("access-control-allow-origin")
+                    return None if allowed is None else str(allowed)
+            except urllib.error.HTTPError:
+                return None
+
+        assert await asyncio.to_thread(preflight, "https://vard.region.example") == (
+            "https://vard.region.example"
+        )
+        assert await asyncio.to_thread(preflight, "https://evil.example") is None
