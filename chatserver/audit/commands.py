@@ -11,7 +11,9 @@ import argparse
 import json
 import sqlite3
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from chatserver.audit.chain import HASH_SIZE, ChainHead
 from chatserver.audit.queries import patient_extract, user_listing
@@ -19,6 +21,7 @@ from chatserver.audit.verify import verify
 from chatserver.reports.period import DEFAULT_TZ, parse_day, window_ms, zone
 from chatserver.store import db
 
+T = TypeVar("T")
 EXIT_OK, EXIT_TAMPERED, EXIT_UNUSABLE = 0, 1, 2
 
 
@@ -110,19 +113,30 @@ def _window(args: argparse.Namespace) -> tuple[int | None, int | None]:
     return window_ms(args.since, args.until, zone(DEFAULT_TZ))
 
 
-def _extract(args: argparse.Namespace, db_path: str) -> int:
+def _rows(
+    args: argparse.Namespace,
+    db_path: str,
+    fetch: Callable[[sqlite3.Connection, int | None, int | None], list[T]],
+) -> list[T] | None:
+    """The rows ``fetch`` reads in the requested window, or None (already reported)."""
     try:
         since, until = _window(args)
     except ValueError as e:
         print(e, file=sys.stderr)
-        return EXIT_UNUSABLE
+        return None
     conn = _open(db_path)
     if conn is None:
-        return EXIT_UNUSABLE
+        return None
     try:
-        entries = patient_extract(conn, args.patient, since, until)
+        return fetch(conn, since, until)
     finally:
         conn.close()
+
+
+def _extract(args: argparse.Namespace, db_path: str) -> int:
+    entries = _rows(args, db_path, lambda c, a, b: patient_extract(c, args.patient, a, b))
+    if entries is None:
+        return EXIT_UNUSABLE
     if args.json:
         print(json.dumps([e.to_json() for e in entries], ensure_ascii=False))
         return EXIT_OK
@@ -134,18 +148,9 @@ def _extract(args: argparse.Namespace, db_path: str) -> int:
 
 
 def _user(args: argparse.Namespace, db_path: str) -> int:
-    try:
-        since, until = _window(args)
-    except ValueError as e:
-        print(e, file=sys.stderr)
+    rows = _rows(args, db_path, lambda c, a, b: user_listing(c, args.user, a, b))
+    if rows is None:
         return EXIT_UNUSABLE
-    conn = _open(db_path)
-    if conn is None:
-        return EXIT_UNUSABLE
-    try:
-        rows = user_listing(conn, args.user, since, until)
-    finally:
-        conn.close()
     if args.json:
         print(json.dumps([r.to_json() for r in rows], ensure_ascii=False))
         return EXIT_OK
