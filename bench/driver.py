@@ -21,6 +21,17 @@ Rules a driver keeps so that the figures mean the same for every driver:
   sending closed-loop per pair); count acks separately if they matter.
 * ``Receiver.recv`` skips frames that are not probes (acks, presence,
   hand-shake leftovers) and returns None once the connection has ended.
+
+Optional, for protocols that confirm what they were sent (``chatserver``
+acks each message once it is durable): a sender or receiver may have
+
+* ``counters() -> Mapping[str, int]``: counts of its own (acks, refusals,
+  skipped frames); the load generator sums them over all pairs and reports
+  them as ``counters`` beside ``sent`` and ``received``;
+* ``async settle()`` (senders): wait until the server has answered
+  everything sent. The worker calls it in its drain window, after the
+  probes have arrived, and stops waiting when the window ends, so the
+  counters are complete when read.
 """
 
 from __future__ import annotations
@@ -28,7 +39,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +79,18 @@ class Receiver(Protocol):
         """Close the receiving connection (idempotent)."""
 
 
+@runtime_checkable
+class Counted(Protocol):
+    def counters(self) -> Mapping[str, int]:
+        """Driver-specific counts (for example acks), summed over all pairs."""
+
+
+@runtime_checkable
+class Settling(Protocol):
+    async def settle(self) -> None:
+        """Wait until the server answered all that was sent (the caller bounds the wait)."""
+
+
 class Idle(Protocol):
     async def close(self) -> None:
         """Close the idle connection (idempotent)."""
@@ -89,6 +112,7 @@ class DriverFactory(Protocol):
 # Short names for drivers shipped with the harness.
 DRIVERS: dict[str, str] = {
     "relay": "bench.relay_driver:RelayDriver",
+    "chatserver": "bench.chatserver_driver:ChatserverDriver",
 }
 
 

@@ -21,14 +21,14 @@ import contextlib
 import os
 import time
 from array import array
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Literal, TypeVar
 
 import uvloop
 
-from bench.driver import DriverOptions, Idle, Receiver, Sender, load_driver
+from bench.driver import Counted, DriverOptions, Idle, Receiver, Sender, Settling, load_driver
 from bench.server_proc import raise_nofile_limit
 
 # At most this many connections are being opened at once (the servers'
@@ -99,6 +99,8 @@ class WorkerResult:
     last_recv_ns: int
     cpu_seconds: float
     errors: int
+    # Driver counts (``Counted.counters()``) summed over this worker's pairs.
+    counters: dict[str, int] = field(default_factory=dict)
 
 
 Message = tuple[Literal["ready", "start", "close", "result", "closed", "error"], object]
@@ -111,6 +113,7 @@ class _Totals:
     last_recv_ns: int = 0
     errors: int = 0
     senders_done: bool = False
+    counters: dict[str, int] = field(default_factory=dict)
     latencies: array[int] = field(default_factory=lambda: array("q"))
     lags: array[int] = field(default_factory=lambda: array("q"))
     drained: asyncio.Event = field(default_factory=asyncio.Event)
@@ -206,6 +209,7 @@ async def _load(conn: Connection, job: LoadJob) -> None:
                     last_recv_ns=totals.last_recv_ns,
                     cpu_seconds=cpu,
                     errors=totals.errors,
+                    counters=totals.counters,
                 ),
             )
         )
@@ -262,8 +266,10 @@ async def _drive(job: LoadJob, pairs: dict[int, tuple[Sender, Receiver]], t0_ns:
         )
         totals.senders_done = True
         totals.check_drained()
+        drain_end = time.monotonic() + job.drain
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(totals.drained.wait(), job.drain)
+        await _settle(pairs, drain_end)
     finally:
         for task in receivers:
             task.cancel()
@@ -274,7 +280,27 @@ async def _drive(job: LoadJob, pairs: dict[int, tuple[Sender, Receiver]], t0_ns:
             if isinstance(outcome, BaseException)
             and not isinstance(outcome, asyncio.CancelledError)
         )
+    totals.counters = _counters(end for pair in pairs.values() for end in pair)
     return totals
+
+
+async def _settle(pairs: dict[int, tuple[Sender, Receiver]], deadline: float) -> None:
+    """Let settling senders wait for the server's answers, until ``deadline``."""
+    settling = [sender for sender, _ in pairs.values() if isinstance(sender, Settling)]
+    remaining = deadline - time.monotonic()
+    if settling and remaining > 0:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(remaining):
+                await asyncio.gather(*(sender.settle() for sender in settling))
+
+
+def _counters(ends: Iterable[object]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for end in ends:
+        if isinstance(end, Counted):
+            for key, value in end.counters().items():
+                total[key] = total.get(key, 0) + value
+    return total
 
 
 async def _paced(

@@ -31,7 +31,7 @@ import uuid
 from array import array
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import SpawnContext, SpawnProcess
 
@@ -124,6 +124,8 @@ class LoadResult:
     max_ms: float
     lag_p99_ms: float
     loadgen_cpu: float
+    # Driver counts summed over all pairs (chatserver: acked, refused, ...).
+    counters: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -295,7 +297,16 @@ def _combine(spec: LoadSpec, t0: int, results: Sequence[WorkerResult]) -> LoadRe
         max_ms=_ms(ordered[-1] if ordered else 0),
         lag_p99_ms=_ms(percentile(sorted(lags), 99)),
         loadgen_cpu=round(sum(r.cpu_seconds for r in results) / seconds, 3) if seconds else 0.0,
+        counters=_sum_counters(results),
     )
+
+
+def _sum_counters(results: Sequence[WorkerResult]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for result in results:
+        for key, value in result.counters.items():
+            total[key] = total.get(key, 0) + value
+    return total
 
 
 @contextmanager

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import IO, Self
@@ -43,6 +43,19 @@ def parse_ready(line: str) -> int | None:
         return None
     port = value.get("port")
     return port if isinstance(port, int) else None
+
+
+def stop_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit, so ``with`` blocks stop the servers they started.
+
+    Python's default SIGTERM handling ends the process at once, leaving its
+    server subprocesses running; a benchmark's main() calls this first.
+    """
+
+    def _exit(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, _exit)
 
 
 def raise_nofile_limit() -> int:
@@ -145,8 +158,9 @@ def usage_between(before: Sample, after: Sample) -> Usage:
 class ServerProc:
     """One server subprocess, from ready line to stop.
 
-    ``argv`` is run as is; it must print the ready line. Use as a context
-    manager so the process is stopped even when a benchmark fails.
+    ``argv`` is run as is (with ``env`` as its environment if given); it must
+    print the ready line. Use as a context manager so the process is stopped
+    even when a benchmark fails.
     """
 
     def __init__(
@@ -156,8 +170,10 @@ class ServerProc:
         ready_timeout: float = 15.0,
         stop_timeout: float = 5.0,
         cpus: frozenset[int] | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         self.argv = list(argv)
+        self.env = dict(env) if env is not None else None
         self.ready_timeout = ready_timeout
         self.stop_timeout = stop_timeout
         self.cpus = cpus
@@ -181,7 +197,9 @@ class ServerProc:
         """Start the server and wait for its ready line; returns its port."""
         if self._proc is not None:
             raise RuntimeError("server already started")
-        proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
+        proc = subprocess.Popen(
+            self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env=self.env
+        )
         self._proc = proc
         if self.cpus is not None:
             pin_to_cpus(proc.pid, self.cpus)
