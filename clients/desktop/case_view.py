@@ -1,10 +1,11 @@
 """One case, as a tab: who and how urgent, the triage answers and outcome
 with their provenance (EU MDR traceability), the patient's earlier cases of
-the last 4 days, the chat with the patient and the staff-only thread.
+the last 4 days, its bookings, the chat with the patient and the staff-only
+thread.
 
 Opening a case is a ``case_view`` (the server writes an audit row for it,
 HSLF-FS 2016:40 4 kap. 9 §) and follows both rooms. The case's actions
-(handover, consult, re-triage, release, close) live here too; the window's
+(handover, consult, re-triage, booking, release, close) live here too; the window's
 menu and shortcuts call them on the current tab.
 """
 
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListWidget,
+    QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
@@ -36,15 +38,16 @@ from clients.desktop.chat_view import ChatView
 from clients.desktop.compose import Compose
 from clients.desktop.connection import ONLINE, Connection
 from clients.desktop.dialogs import (
+    BookingDialog,
     CloseDialog,
     ConsultDialog,
     PhotoDialog,
     RetriageDialog,
     TransferDialog,
 )
-from clients.desktop.i18n import TEXTS, pool_name, tr
+from clients.desktop.i18n import TEXTS, kind_name, pool_name, tr
 from clients.desktop.phrases import Context, PhraseBook, first_name
-from protocol.frames import CaseDetail, CaseInfo, TriageInfo, TypingS
+from protocol.frames import BookingInfo, CaseDetail, CaseInfo, TriageInfo, TypingS
 
 OPEN_STATES = frozenset({"assigned", "active", "waiting", "reopened"})
 TYPING_SHOWN_MS = 5_000  # PROTOCOL.md §4: show a typing indicator for ~5 s
@@ -66,6 +69,7 @@ class CaseView(QWidget):
         self.conn = conn
         self.info = info
         self.detail: CaseDetail | None = None
+        self.bookings: dict[str, BookingInfo] = {}
         self.book = PhraseBook(pool=info.pool)
         self.dialog: QDialog | None = None  # the open action dialog (tests reach it here)
         self.me = conn.me.user if conn.me is not None else ""
@@ -98,6 +102,7 @@ class CaseView(QWidget):
         conn.room_changed.connect(self._room_changed)
         conn.status_changed.connect(self._status_changed)
         conn.send_failed.connect(self._send_failed)
+        conn.booking_changed.connect(self._booking_changed)
         self.show_info(info)
 
     def _build_header(self) -> None:
@@ -128,9 +133,19 @@ class CaseView(QWidget):
         self.earlier = QListWidget()
         self.earlier.setAccessibleName(tr("case.earlier"))
         self.earlier.setWordWrap(True)
+        self.bookings_list = QListWidget()
+        self.bookings_list.setAccessibleName(tr("booking.list"))
+        self.bookings_list.setWordWrap(True)
+        self.cancel_booking_button = QPushButton(tr("booking.cancel"))
+        self.cancel_booking_button.clicked.connect(self.cancel_booking)
+        bookings = QWidget()
+        bookings_layout = QVBoxLayout(bookings)
+        bookings_layout.addWidget(self.bookings_list, 1)
+        bookings_layout.addWidget(self.cancel_booking_button)
         left = QTabWidget()
         left.addTab(triage_scroll, tr("case.triage"))
         left.addTab(self.earlier, tr("case.earlier"))
+        left.addTab(bookings, tr("booking.list"))
         self.left_tabs = left
         return left
 
@@ -195,6 +210,7 @@ class CaseView(QWidget):
             ("transfer", self.open_transfer),
             ("consult", self.open_consult),
             ("retriage", self.open_retriage),
+            ("book", self.open_booking),
             ("release", self.release),
             ("close_case", self.open_close),
         ):
@@ -229,6 +245,9 @@ class CaseView(QWidget):
         if self.detail.staff_room:
             await self.conn.follow(self.detail.staff_room)
         self.refresh_rooms()
+        for booking in await self.conn.bookings(self.case_id):
+            self._booking_changed(booking)
+        self._show_bookings()
 
     def set_phrases(self, book: PhraseBook) -> None:
         self.book = PhraseBook(book.all, pool=self.info.pool)
@@ -270,6 +289,7 @@ class CaseView(QWidget):
             self.banner.hide()
         for widget in (self.compose, self.send_button, self.photo_button):
             widget.setEnabled(mine)
+        self.cancel_booking_button.setEnabled(mine)
         for button in self.action_buttons.values():
             button.setEnabled(mine)
         # Consultants may write in the staff thread; so may the assignee.
@@ -357,6 +377,7 @@ class CaseView(QWidget):
         self.conn.room_changed.disconnect(self._room_changed)
         self.conn.status_changed.disconnect(self._status_changed)
         self.conn.send_failed.disconnect(self._send_failed)
+        self.conn.booking_changed.disconnect(self._booking_changed)
 
     def _status_changed(self, _status: str) -> None:
         self.refresh_rooms()
@@ -556,7 +577,8 @@ class CaseView(QWidget):
     def open_close(self) -> None:
         if not self.mine:
             return
-        dialog = CloseDialog(self)
+        booked = any(b.state == "active" for b in self.bookings.values())
+        dialog = CloseDialog("booked" if booked else "advice", self)
 
         def done() -> None:
             outcome, note = dialog.values()
@@ -571,6 +593,75 @@ class CaseView(QWidget):
             self.conn.spawn(go())
 
         self._open(dialog, done)
+
+    # ------------------------------------------------------------ booking
+
+    def _booking_changed(self, booking: BookingInfo) -> None:
+        if booking.case == self.case_id:
+            self.bookings[booking.booking] = booking
+            self._show_bookings()
+
+    def _show_bookings(self) -> None:
+        self.bookings_list.clear()
+        for b in sorted(self.bookings.values(), key=lambda b: b.slot.start):
+            item = QListWidgetItem(
+                tr(
+                    "booking.row",
+                    when=timefmt.span(b.slot.start, b.slot.end),
+                    kind=kind_name(b.slot.kind),
+                    unit=b.slot.unit,
+                    state=tr(f"booking.{b.state}"),
+                )
+            )
+            item.setData(Qt.ItemDataRole.UserRole, b.booking)
+            self.bookings_list.addItem(item)
+        if not self.bookings:
+            self.bookings_list.addItem(tr("booking.empty"))
+
+    def open_booking(self) -> None:
+        if not self.mine:
+            return
+        me = self.conn.me
+        roles = tuple(me.roles) if me is not None else ()
+        kinds = [k.removeprefix("kind.") for k in TEXTS if k.startswith("kind.")]
+        default = next((r for r in roles if r in kinds), "")
+        dialog = BookingDialog(kinds, default, self)
+
+        def search(kind: str) -> None:
+            async def go() -> None:
+                now = self.conn.now_ms()
+                until = now + BookingDialog.DAYS * 86_400_000
+                dialog.show_slots(await self.conn.slots(now, until, kind or None))
+
+            self.conn.spawn(go())
+
+        def done() -> None:
+            slot = dialog.value()
+            if slot is None:
+                return
+
+            async def go() -> None:
+                b = await self.conn.book(self.case_id, slot)
+                self.status.emit(tr("booking.booked", when=timefmt.span(b.slot.start, b.slot.end)))
+
+            self.conn.spawn(go())
+
+        dialog.search_requested.connect(search)
+        self._open(dialog, done)
+        dialog.search()
+
+    def cancel_booking(self) -> None:
+        item = self.bookings_list.currentItem()
+        booking = self.bookings.get(str(item.data(Qt.ItemDataRole.UserRole))) if item else None
+        if booking is None or booking.state != "active" or not self.mine:
+            return
+
+        async def go() -> None:
+            b = await self.conn.cancel_booking(booking.booking)
+            when = timefmt.span(b.slot.start, b.slot.end)
+            self.status.emit(tr("booking.cancelled_done", when=when))
+
+        self.conn.spawn(go())
 
     def title(self) -> str:
         return f"U{self.info.urgency} {self.info.subject}"

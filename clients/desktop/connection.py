@@ -35,6 +35,12 @@ from clients.sdk import Client, ConnectionLost, HttpError, RoomView, ServerError
 from clients.sdk.http import fetch
 from protocol.frames import (
     Ack,
+    Book,
+    BookingCancel,
+    BookingInfo,
+    BookingList,
+    BookingS,
+    BookingsC,
     CaseDetail,
     CaseInfo,
     CaseList,
@@ -61,6 +67,9 @@ from protocol.frames import (
     Release,
     Retriage,
     Send,
+    SlotInfo,
+    SlotList,
+    SlotsC,
     Subscribed,
     Transfer,
     TypingC,
@@ -118,6 +127,7 @@ class Connection(QObject):
     room_changed = Signal(str)  # room id: messages, receipts or pending sends changed
     typing_seen = Signal(object)  # TypingS
     consult_invited = Signal(object)  # ConsultInvite
+    booking_changed = Signal(object)  # BookingInfo (a push, or the answer to a change)
     failed = Signal(str)  # a failed action, described for staff
     send_failed = Signal(str, str)  # room, text: refused for good (not a lost connection)
     relogin_needed = Signal()  # the session ended: ask for the password again
@@ -278,6 +288,8 @@ class Connection(QObject):
             self.typing_seen.emit(frame)
         elif isinstance(frame, ConsultInvite):
             self.consult_invited.emit(frame)
+        elif isinstance(frame, BookingS):
+            self.booking_changed.emit(frame.booking)
 
     # ------------------------------------------------------------ requests
 
@@ -349,6 +361,24 @@ class Connection(QObject):
                     for m in view.messages.values()
                 ):
                     return
+
+    async def slots(self, since: int, until: int, kind: str | None = None) -> list[SlotInfo]:
+        """Free appointment slots starting in [since, until), earliest first."""
+        frame = SlotsC(id=0, since=since, until=until, kind=kind or None)
+        return list((await self.call(frame, SlotList)).slots)
+
+    async def book(self, case: str, slot: str) -> BookingInfo:
+        info = (await self.call(Book(id=0, case=case, slot=slot), BookingS)).booking
+        self.booking_changed.emit(info)
+        return info
+
+    async def bookings(self, case: str) -> list[BookingInfo]:
+        return list((await self.call(BookingsC(id=0, case=case), BookingList)).bookings)
+
+    async def cancel_booking(self, booking: str) -> BookingInfo:
+        info = (await self.call(BookingCancel(id=0, booking=booking), BookingS)).booking
+        self.booking_changed.emit(info)
+        return info
 
     async def phrases(self) -> list[Phrase]:
         return list((await self.call(Phrases(id=0), PhraseList)).phrases)

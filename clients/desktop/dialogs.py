@@ -1,5 +1,5 @@
 """Dialogs for the actions that need more than a click: logging in, handing
-over, consulting, re-triage, closing, the phrase book, a photo.
+over, consulting, re-triage, booking, closing, the phrase book, a photo.
 
 Each is opened with ``open()`` (window-modal, not a nested event loop) so the
 asyncio side keeps running while it is up; the caller reads ``values`` when
@@ -24,6 +24,8 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
     QRadioButton,
@@ -34,9 +36,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clients.desktop import urgency
-from clients.desktop.i18n import LANGUAGES, pool_name, tr
-from protocol.frames import CLOSE_OUTCOMES, Phrase
+from clients.desktop import timefmt, urgency
+from clients.desktop.i18n import LANGUAGES, kind_name, pool_name, tr
+from protocol.frames import CLOSE_OUTCOMES, Phrase, SlotInfo
 
 
 def _buttons(dialog: QDialog, ok_text: str) -> QDialogButtonBox:
@@ -290,13 +292,14 @@ class RetriageDialog(QDialog):
 
 
 class CloseDialog(QDialog):
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, default: str = "advice", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(tr("close.title"))
         self.outcome = QComboBox()
         self.outcome.setAccessibleName(tr("close.outcome"))
         for code in CLOSE_OUTCOMES:
             self.outcome.addItem(tr(f"outcome.{code}"), code)
+        self.outcome.setCurrentIndex(max(0, self.outcome.findData(default)))
         self.note = _text_edit(tr("close.note"), 3)
         self.hint = QLabel()
         self.hint.setStyleSheet("color: #b71c1c;")
@@ -320,6 +323,79 @@ class CloseDialog(QDialog):
 
     def values(self) -> tuple[str, str]:
         return str(self.outcome.currentData()), self.note.toPlainText().strip()
+
+
+class BookingDialog(QDialog):
+    """Free times to book for the case's patient. The slots are fetched by
+    the caller (``search_requested``) and shown with ``show_slots``."""
+
+    search_requested = Signal(str)  # kind of visit, "" for any
+    DAYS = 14
+
+    def __init__(self, kinds: Iterable[str], default: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(tr("booking.title"))
+        self.kind = QComboBox()
+        self.kind.setAccessibleName(tr("booking.kind"))
+        self.kind.addItem(tr("booking.any"), "")
+        for kind in kinds:
+            self.kind.addItem(kind_name(kind), kind)
+        self.kind.setCurrentIndex(max(0, self.kind.findData(default)))
+        self.kind.currentIndexChanged.connect(self.search)
+        self.list = QListWidget()
+        self.list.setAccessibleName(tr("booking.slots", days=self.DAYS))
+        self.list.itemSelectionChanged.connect(self._check)
+        self.list.itemActivated.connect(lambda _: self._accept_if_ok())
+        self.note = QLabel(tr("booking.loading"))
+        form = QFormLayout()
+        form.addRow(tr("booking.kind"), self.kind)
+        self.buttons = _buttons(self, tr("booking.ok"))
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(QLabel(tr("booking.slots", days=self.DAYS)))
+        layout.addWidget(self.list, 1)
+        layout.addWidget(self.note)
+        layout.addWidget(self.buttons)
+        self.resize(self.fontMetrics().averageCharWidth() * 70, self.fontMetrics().height() * 24)
+        self._check()
+
+    def search(self) -> None:
+        self.list.clear()
+        self.note.setText(tr("booking.loading"))
+        self._check()
+        self.search_requested.emit(str(self.kind.currentData()))
+
+    def show_slots(self, slots: Iterable[SlotInfo]) -> None:
+        self.list.clear()
+        for slot in slots:
+            item = QListWidgetItem(
+                tr(
+                    "booking.slot",
+                    when=timefmt.span(slot.start, slot.end),
+                    kind=kind_name(slot.kind),
+                    unit=slot.unit,
+                )
+            )
+            item.setData(Qt.ItemDataRole.UserRole, slot.slot)
+            self.list.addItem(item)
+        self.note.setText("" if self.list.count() else tr("booking.none"))
+        if self.list.count():
+            self.list.setCurrentRow(0)
+        self._check()
+
+    def _check(self) -> None:
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setEnabled(self.value() is not None)
+
+    def _accept_if_ok(self) -> None:
+        if self.value() is not None:
+            self.accept()
+
+    def value(self) -> str | None:
+        item = self.list.currentItem()
+        if item is None or not item.isSelected():
+            return None
+        return str(item.data(Qt.ItemDataRole.UserRole))
 
 
 # ---------------------------------------------------------------- phrases

@@ -59,12 +59,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     "action.shortcuts": ("&Kortkommandon", "&Keyboard shortcuts"),
     "shortcuts.text": (
         "Ctrl+N  ta nästa ärende\nCtrl+Enter  skicka\nCtrl+W  stäng fliken\n"
+        "Ctrl+Shift+B  boka tid\nCtrl+Shift+R  lägg tillbaka i kön\nCtrl+Shift+F  fraser\n"
         "Ctrl+Tab / Ctrl+Shift+Tab  byt flik\nCtrl+L  gå till kön\n"
         "Ctrl+Shift+P  be om foto\nCtrl+Shift+M  intern anteckning\n"
         "Ctrl+Shift+H  lämna över\nCtrl+Shift+K  konsultera\n"
         "Ctrl+Shift+U  ändra brådska\nCtrl+Shift+E  avsluta ärendet\n"
         "/nyckel + mellanslag eller Tab  infoga fras",
         "Ctrl+N  take next case\nCtrl+Enter  send\nCtrl+W  close tab\n"
+        "Ctrl+Shift+B  book\nCtrl+Shift+R  return to queue\nCtrl+Shift+F  phrases\n"
         "Ctrl+Tab / Ctrl+Shift+Tab  switch tab\nCtrl+L  go to queue\n"
         "Ctrl+Shift+P  ask for a photo\nCtrl+Shift+M  internal note\n"
         "Ctrl+Shift+H  hand over\nCtrl+Shift+K  consult\n"
@@ -78,6 +80,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "queue.pool_closed": ("{name} – {n} väntar (stängd nu)", "{name} – {n} waiting (closed now)"),
     "queue.more": ("Visar de första {shown} av {total}.", "Showing the first {shown} of {total}."),
     "queue.empty": ("Ingen väntar.", "Nobody is waiting."),
+    "queue.stale": ("(senast kända läge)", "(last known)"),
     "queue.claim_pool": ("Ta nästa här", "Take next here"),
     "queue.col.urgency": ("Brådska", "Urgency"),
     "queue.col.waited": ("Väntat", "Waited"),
@@ -108,6 +111,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "time.days": ("{d} d {h} h", "{d} d {h} h"),
     "time.left": ("om {d}", "in {d}"),
     "time.late": ("försenad {d}", "late {d}"),
+    "weekday.0": ("mån", "Mon"),
+    "weekday.1": ("tis", "Tue"),
+    "weekday.2": ("ons", "Wed"),
+    "weekday.3": ("tor", "Thu"),
+    "weekday.4": ("fre", "Fri"),
+    "weekday.5": ("lör", "Sat"),
+    "weekday.6": ("sön", "Sun"),
     # ---------------------------------------------------------- urgency
     "urgency.0": ("Ring 112", "Call 112"),
     "urgency.1": ("Omgående", "Immediate"),
@@ -255,6 +265,30 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Type /key in the chat. {patient}, {staff} and {unit} are filled in for you.",
     ),
     "phrases.matches": ("Fraser: {list}", "Phrases: {list}"),
+    "booking.title": ("Boka tid", "Book an appointment"),
+    "booking.kind": ("Typ av besök", "Kind of visit"),
+    "booking.any": ("Alla", "Any"),
+    "booking.slots": (
+        "Lediga tider de närmaste {days} dagarna",
+        "Free times in the next {days} days",
+    ),
+    "booking.none": ("Inga lediga tider.", "No free times."),
+    "booking.loading": ("Hämtar lediga tider…", "Loading free times…"),
+    "booking.ok": ("Boka", "Book"),
+    "booking.slot": ("{when} · {kind} · {unit}", "{when} · {kind} · {unit}"),
+    "booking.row": ("{when} · {kind} · {unit} · {state}", "{when} · {kind} · {unit} · {state}"),
+    "booking.active": ("bokad", "booked"),
+    "booking.cancelled": ("avbokad", "cancelled"),
+    "booking.booked": ("Tid bokad: {when}.", "Booked: {when}."),
+    "booking.cancel": ("Avboka", "Cancel booking"),
+    "booking.cancelled_done": ("Tiden avbokades: {when}.", "Booking cancelled: {when}."),
+    "booking.list": ("Bokningar", "Bookings"),
+    "booking.empty": ("Inga bokningar för ärendet.", "No bookings for this case."),
+    "kind.nurse": ("Sjuksköterska", "Nurse"),
+    "kind.physician": ("Läkare", "Physician"),
+    "kind.psychologist": ("Psykolog", "Psychologist"),
+    "kind.secretary": ("Sekreterare", "Secretary"),
+    "kind.bvc_nurse": ("BVC-sjuksköterska", "Child health nurse"),
     "photo.title": ("Foto", "Photo"),
     "photo.bad": ("Bilden kunde inte visas.", "The image could not be shown."),
     "required": ("Fyll i {field}.", "Fill in {field}."),
@@ -339,6 +373,12 @@ class Translator:
 
 
 tr = Translator()
+
+
+def kind_name(kind: str) -> str:
+    """A kind of visit (a profession) as staff say it; unknown ones as they are."""
+    key = f"kind.{kind}"
+    return tr(key) if tr.has(key) else kind
 
 
 def pool_name(pool: str) -> str:

@@ -174,6 +174,7 @@ class MainWindow(QMainWindow):
         add(case, "transfer", [k("Ctrl+Shift+H")], lambda: self._on_case("open_transfer"))
         add(case, "consult", [k("Ctrl+Shift+K")], lambda: self._on_case("open_consult"))
         add(case, "retriage", [k("Ctrl+Shift+U")], lambda: self._on_case("open_retriage"))
+        add(case, "book", [k("Ctrl+Shift+B")], lambda: self._on_case("open_booking"))
         add(case, "release", [k("Ctrl+Shift+R")], lambda: self._on_case("release"))
         add(case, "close_case", [k("Ctrl+Shift+E")], lambda: self._on_case("open_close"))
         add(case, "close_tab", [k("Ctrl+W")], lambda: self.close_tab(self.tabs.currentIndex()))
@@ -205,6 +206,7 @@ class MainWindow(QMainWindow):
 
     def _show_status(self, status: str) -> None:
         online = status == ONLINE
+        self.queue.set_stale(not online)
         text = tr("status.online") if online else tr("status.offline")
         colours = ("#1b5e20", "#ffffff") if online else ("#b71c1c", "#ffffff")
         self.status_label.setText(f"● {text}")
@@ -278,6 +280,8 @@ class MainWindow(QMainWindow):
                     return
                 raise
             self.say(tr("case.claimed", name=info.subject))
+            self.queue.without(info.case)
+            self._update_u1()
             self.open_case(info)
 
         self.conn.spawn(go())

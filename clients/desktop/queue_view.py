@@ -9,6 +9,8 @@ Times are redrawn every few seconds from the server's clock, not ours.
 
 from __future__ import annotations
 
+import dataclasses
+
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
@@ -68,6 +70,7 @@ class PoolQueue(QGroupBox):
         self.conn = conn
         self.pool = pool
         self.queue: QueueS | None = None
+        self.stale = False
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels([tr(f"queue.col.{c}") for c in COLUMNS])
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -101,7 +104,25 @@ class PoolQueue(QGroupBox):
         q = self.queue
         n = q.total if q is not None else 0
         key = "queue.pool_title" if q is None or q.open else "queue.pool_closed"
-        self.setTitle(tr(key, name=pool_name(self.pool), n=n))
+        title = tr(key, name=pool_name(self.pool), n=n)
+        if self.stale:
+            title += " " + tr("queue.stale")
+        self.setTitle(title)
+
+    def set_stale(self, stale: bool) -> None:
+        """Offline: the queue is the last one known; greyed and said so."""
+        self.stale = stale
+        self.table.setEnabled(not stale)
+        self.claim_button.setEnabled(not stale and bool(self.queue and self.queue.entries))
+        self._title()
+
+    def without(self, case: str) -> None:
+        """Drop a case the server just gave someone (us): it has left the
+        queue, whatever the next coalesced push says a moment later."""
+        q = self.queue
+        if q is not None and any(e.case == case for e in q.entries):
+            entries = tuple(e for e in q.entries if e.case != case)
+            self.show_queue(dataclasses.replace(q, entries=entries, total=max(0, q.total - 1)))
 
     def show_queue(self, q: QueueS) -> None:
         selected = self.selected_case()
@@ -118,7 +139,7 @@ class PoolQueue(QGroupBox):
             self.note.setText(tr("queue.more", shown=len(q.entries), total=q.total))
         else:
             self.note.setText("")
-        self.claim_button.setEnabled(bool(q.entries))
+        self.claim_button.setEnabled(bool(q.entries) and not self.stale)
         line = self.table.fontMetrics().lineSpacing()
         self.table.setMinimumHeight(min(5, max(1, len(q.entries))) * (2 * line + 10) + 2 * line)
 
@@ -239,6 +260,14 @@ class QueueView(QWidget):
     def redraw_times(self) -> None:
         for pq in self.queues.values():
             pq.redraw_times()
+
+    def set_stale(self, stale: bool) -> None:
+        for pq in self.queues.values():
+            pq.set_stale(stale)
+
+    def without(self, case: str) -> None:
+        for pq in self.queues.values():
+            pq.without(case)
 
     def next_pool(self) -> str | None:
         """The chosen pool whose head the server would hand out first."""

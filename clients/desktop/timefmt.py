@@ -44,3 +44,10 @@ def clock(ms: int) -> str:
 
 def hhmm(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, STOCKHOLM).strftime("%H:%M")
+
+
+def span(start: int, end: int) -> str:
+    """An appointment: ``mån 2/3 09:00–09:20`` (weekday in the UI language)."""
+    at = datetime.fromtimestamp(start / 1000, STOCKHOLM)
+    day = tr(f"weekday.{at.weekday()}")
+    return f"{day} {at.day}/{at.month} {at:%H:%M}–{hhmm(end)}"

@@ -2,7 +2,7 @@
 (issue 6): log in, see the queues live with a U1 alert, take the next case
 with Ctrl+N, read its triage, chat with a /key phrase, ask for and view a
 photo, write a note, consult, re-triage, hand over with a note; then open a
-chosen case from the queue and close it with an outcome code.
+chosen case from the queue, book a time and close it with an outcome code.
 
 Patients are SDK clients in the same loop; the server runs in-process on a
 real socket and a real SQLite file.
@@ -10,9 +10,12 @@ real socket and a real SQLite file.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import sqlite3
+import time
 from pathlib import Path
+from typing import TypeVar
 
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QColor, QImage
@@ -23,6 +26,7 @@ from chatserver.config import Config, default
 from clients.desktop.app import DeskApp
 from clients.desktop.case_view import CaseView
 from clients.desktop.dialogs import (
+    BookingDialog,
     CloseDialog,
     ConsultDialog,
     PhotoDialog,
@@ -31,15 +35,19 @@ from clients.desktop.dialogs import (
     TransferDialog,
 )
 from clients.desktop.main_window import MainWindow
-from clients.sdk import Client, login_patient
+from clients.sdk import Client, login_patient, login_staff
 from clients.sdk.http import upload
-from protocol.frames import CaseUpdate, OpenCase
+from protocol.frames import BookingS, CaseUpdate, Frame, NewSlot, OpenCase, SlotPublish
 from tests.desktop.conftest import QtLoop
 from tests.desktop.driving import screenshot, shortcut, type_text, wait_for
 from tests.e2e.test_journey import CALM, triage
-from tests.support.server import PATIENT, running_server
+from tests.support.server import PATIENT, Running, running_server
 
 OTHER = "200306062381"  # Alva Provsson, a Skatteverket test number
+MINUTE = 60_000
+HOUR = 60 * MINUTE
+DAY = 24 * HOUR
+F = TypeVar("F", bound=Frame)
 
 
 def fast_config() -> Config:
@@ -73,6 +81,22 @@ def png(folder: Path) -> bytes:
     return path.read_bytes()
 
 
+def slots(srv: Running) -> tuple[NewSlot, ...]:
+    """Two nurse's times and a physician's, tomorrow."""
+    start = int(time.time() * 1000) + DAY
+    return tuple(
+        NewSlot(start=start + i * HOUR, end=start + i * HOUR + 20 * MINUTE, kind=kind)
+        for i, kind in enumerate(("nurse", "physician", "nurse"))
+    )
+
+
+async def _next(client: Client, kind: type[F]) -> F:
+    while True:
+        frame = await asyncio.wait_for(client.events.get(), 10)
+        if isinstance(frame, kind):
+            return frame
+
+
 def cell(table: QTableWidget, row: int, col: int) -> str:
     item = table.item(row, col)
     assert item is not None, f"no cell {row},{col}"
@@ -96,6 +120,8 @@ async def _shift(tmp_path: Path, shots: Path) -> None:  # noqa: PLR0915 - one st
             OpenCase(id=0, entrance="vc_nurse", text="Förnya recept på blodtrycksmedicin")
         )
         assert isinstance(routine, CaseUpdate)
+        sara = Client(srv.ws, await login_staff(srv.base, "sara", "demo"))
+        await sara.start()
 
         # Log in: the dialog, Swedish by default, the user given on the command line.
         desk = DeskApp(srv.base, "anna", "sv", max_backoff=0.5)
@@ -245,14 +271,33 @@ async def _shift(tmp_path: Path, shots: Path) -> None:  # noqa: PLR0915 - one st
         await wait_for(lambda: chosen.detail is not None, "its detail")
         assert "direktingång" in chosen.triage.findChildren(type(chosen.header))[-1].text()
 
-        # Close it (Ctrl+Shift+E) with an outcome code; conduct would need a note.
+        # Book a nurse's time for her (Ctrl+Shift+B): the unit's free slots of the
+        # nurse's own kind are offered; the patient is told at once.
+        await sara.request(SlotPublish(id=0, unit="vc_centrum", slots=slots(srv)))
+        await shortcut(w, "Ctrl+Shift+B")
+        booking = chosen.dialog
+        assert isinstance(booking, BookingDialog)
+        assert booking.kind.currentData() == "nurse"
+        await wait_for(lambda: booking.list.count() == 2, "the nurse's free slots")
+        offered = booking.list.item(0)
+        assert offered is not None and "Sjuksköterska · vc_centrum" in offered.text()
+        await screenshot(booking, shots, "desktop-booking.png")
+        booking.buttons.button(booking.buttons.StandardButton.Ok).click()
+        pushed = await _next(alva, BookingS)
+        assert pushed.booking.booked_by == "Anna Andersson"
+        await wait_for(lambda: len(chosen.bookings) == 1, "the booking in the case")
+        listed = chosen.bookings_list.item(0)
+        assert listed is not None and listed.text().endswith("bokad")
+
+        # Close it (Ctrl+Shift+E): "booked" is proposed; conduct would need a note.
         await shortcut(w, "Ctrl+Shift+E")
         closing = chosen.dialog
         assert isinstance(closing, CloseDialog)
+        assert closing.outcome.currentData() == "booked"
         ok = closing.buttons.button(closing.buttons.StandardButton.Ok)
         closing.outcome.setCurrentIndex(closing.outcome.findData("conduct"))
         assert not ok.isEnabled()
-        closing.outcome.setCurrentIndex(closing.outcome.findData("advice"))
+        closing.outcome.setCurrentIndex(closing.outcome.findData("booked"))
         assert ok.isEnabled()
         ok.click()
         await wait_for(lambda: w.tabs.count() == 0, "the tab to close after closing")
@@ -260,7 +305,7 @@ async def _shift(tmp_path: Path, shots: Path) -> None:  # noqa: PLR0915 - one st
         assert w.mine_list.count() == 0
 
         await desk.close()
-        for c in (tess, alva):
+        for c in (tess, alva, sara):
             await c.close()
         await srv.service.writer.write([])
         db = sqlite3.connect(srv.db_path)
@@ -272,11 +317,14 @@ async def _shift(tmp_path: Path, shots: Path) -> None:  # noqa: PLR0915 - one st
         assert [a for (a,) in actions] == [
             "update",  # claim (Ctrl+N)
             "read",  # case_view
+            "list",  # the case's bookings
             "note",
             "consult",
             "retriage",
             "hand_over",
             "update",  # claim (Enter on the row)
             "read",
+            "list",  # its bookings
+            "book",
             "close",
         ]
