@@ -121,7 +121,9 @@ class DeskApp:
             self._spawn(go())
 
         dialog.submitted.connect(submit)
-        dialog.open()
+        # Not modal: staff keep reading and writing (into the outbox) meanwhile.
+        dialog.setModal(False)
+        dialog.show()
 
     async def close(self) -> None:
         for task in list(self._tasks):

@@ -77,7 +77,7 @@ class CaseView(QWidget):
         left = self._build_left()
         chat_box = self._build_chat()
         staff_box = self._build_staff()
-        right = QSplitter(Qt.Orientation.Vertical)
+        right = self.right_split = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(chat_box)
         right.addWidget(staff_box)
         right.setStretchFactor(0, 3)
@@ -292,6 +292,8 @@ class CaseView(QWidget):
         self.cancel_booking_button.setEnabled(mine)
         for button in self.action_buttons.values():
             button.setEnabled(mine)
+        if not mine:  # a consultant's work is the staff thread: give it room
+            self.right_split.setSizes([1, 1])
         # Consultants may write in the staff thread; so may the assignee.
         self.note_edit.setEnabled(info.state != "closed")
         self.note_button.setEnabled(info.state != "closed")
@@ -469,9 +471,10 @@ class CaseView(QWidget):
         async def note() -> None:
             if self.mine:
                 await self.conn.note(self.case_id, room, text)
+                self.status.emit(tr("case.noted"))
             else:  # a consultant answers in the thread (ends the invitation)
                 await self.conn.send(room, text)
-            self.status.emit(tr("case.noted"))
+                self.status.emit(tr("case.answered"))
 
         def failed(message: str) -> None:
             if not self.note_edit.toPlainText().strip():

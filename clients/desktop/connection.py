@@ -32,7 +32,7 @@ from websockets.exceptions import ConnectionClosed
 
 from clients.desktop.i18n import tr
 from clients.sdk import Client, ConnectionLost, HttpError, RoomView, ServerError, login_staff
-from clients.sdk.http import fetch
+from clients.sdk.http import fetch, post_json
 from protocol.frames import (
     Ack,
     Book,
@@ -186,6 +186,13 @@ class Connection(QObject):
         if self.client is not None:
             await self.client.close()
         self._set_status(OFFLINE)
+
+    async def logout(self) -> None:
+        """End the session on the server (the token is revoked), then close."""
+        if self.client is not None:
+            with contextlib.suppress(HttpError, OSError):
+                await post_json(self.base, "/api/logout", {}, token=self.client.token)
+        await self.close()
 
     def spawn(
         self, coro: Coroutine[Any, Any, Any], on_error: Callable[[str], None] | None = None

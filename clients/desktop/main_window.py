@@ -165,6 +165,7 @@ class MainWindow(QMainWindow):
         add(shift, "claim_next", [k("Ctrl+N")], self.claim_next)
         add(shift, "focus_queue", [k("Ctrl+L")], self.queue.focus_first)
         add(shift, "phrases", [k("Ctrl+Shift+F")], self.open_phrases)
+        add(shift, "logout", [], self.logout)
         add(shift, "quit", [k("Ctrl+Q")], self._quit)
         add(
             case, "send", [k("Ctrl+Return"), k("Ctrl+Enter")], lambda: self._on_case("send_current")
@@ -422,6 +423,15 @@ class MainWindow(QMainWindow):
         box.setWindowTitle(tr("action.shortcuts").replace("&", ""))
         box.setText(tr("shortcuts.text"))
         box.open()
+
+    def logout(self) -> None:
+        """Log out (the token is revoked on the server) and close the window."""
+
+        async def go() -> None:
+            await self.conn.logout()
+            self.close()
+
+        self.conn.spawn(go())
 
     def _quit(self) -> None:
         self.close()  # the last window closed ends the session (app.DeskApp.close)
