@@ -93,9 +93,16 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Double-click or press Enter to take the case.",
     ),
     "queue.mine": ("Mina ärenden", "My cases"),
+    "tabs.empty": (
+        "Inga öppna ärenden.\n\nCtrl+N tar nästa ärende i dina köer.\n"
+        "Enter eller dubbelklick på en rad i kön tar just det ärendet.\n"
+        "F1 visar alla kortkommandon.",
+        "No open cases.\n\nCtrl+N takes the next case in your queues.\n"
+        "Enter or a double click on a queue row takes that case.\nF1 lists every shortcut.",
+    ),
     "alert.u1": (
-        "OMGÅENDE (U1): {name}, {age} år – {what}. Väntat {waited}.",
-        "IMMEDIATE (U1): {name}, {age} yrs – {what}. Waited {waited}.",
+        "OMGÅENDE (U1): {name}, {age} år, har väntat {waited} – {what}",
+        "IMMEDIATE (U1): {name}, {age} yrs, waited {waited} – {what}",
     ),
     "alert.u1_many": ("och {n} till", "and {n} more"),
     "alert.take": ("Ta ärendet", "Take the case"),

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QSplitter,
+    QStackedWidget,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -127,9 +128,16 @@ class MainWindow(QMainWindow):
         self.tabs.setTabsClosable(True)
         self.tabs.setDocumentMode(True)
         self.tabs.tabCloseRequested.connect(self.close_tab)
+        self.empty = QLabel(tr("tabs.empty"))
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(self.tabs)
+        self.tabs.currentChanged.connect(self._tabs_changed)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
-        split.addWidget(self.tabs)
+        split.addWidget(self.stack)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 2)
         split.setSizes([480, 800])
@@ -303,6 +311,10 @@ class MainWindow(QMainWindow):
             self.tabs.setCurrentWidget(view)
             view.compose.setFocus()
         return view
+
+    def _tabs_changed(self, _index: int) -> None:
+        """No tabs: say what to do instead of showing an empty pane."""
+        self.stack.setCurrentWidget(self.tabs if self.tabs.count() else self.empty)
 
     def current_case(self) -> CaseView | None:
         widget = self.tabs.currentWidget()

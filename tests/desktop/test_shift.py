@@ -37,7 +37,16 @@ from clients.desktop.dialogs import (
 from clients.desktop.main_window import MainWindow
 from clients.sdk import Client, login_patient, login_staff
 from clients.sdk.http import upload
-from protocol.frames import BookingS, CaseUpdate, Frame, NewSlot, OpenCase, SlotPublish
+from protocol.frames import (
+    BookingS,
+    CaseUpdate,
+    Frame,
+    NewSlot,
+    OpenCase,
+    Read,
+    SlotPublish,
+    TypingC,
+)
 from tests.desktop.conftest import QtLoop
 from tests.desktop.driving import screenshot, shortcut, type_text, wait_for
 from tests.e2e.test_journey import CALM, triage
@@ -194,6 +203,12 @@ async def _shift(tmp_path: Path, shots: Path) -> None:  # noqa: PLR0915 - one st
         await tess.send(urgent, "Det känns lite bättre nu, tack.")
         await wait_for(lambda: view.chat.shown == [1, 2], "the patient's reply")
         assert "Det känns lite bättre" in view.chat.toPlainText()
+        # She reads and types: the nurse sees both (the SDK has no public call
+        # for these answerless frames; the app uses the same one).
+        await tess._send_frame(Read(room=urgent, seq=1))
+        await wait_for(lambda: "✓ läst" in view.chat.toPlainText(), "the read mark")
+        await tess._send_frame(TypingC(room=urgent))
+        await wait_for(lambda: view.typing_label.text() == "Tess Testsson skriver…", "typing")
 
         # Ask for a photo (Ctrl+Shift+P); the patient sends one; it shows and opens.
         await shortcut(w, "Ctrl+Shift+P")
@@ -288,6 +303,15 @@ async def _shift(tmp_path: Path, shots: Path) -> None:  # noqa: PLR0915 - one st
         await wait_for(lambda: len(chosen.bookings) == 1, "the booking in the case")
         listed = chosen.bookings_list.item(0)
         assert listed is not None and listed.text().endswith("bokad")
+
+        # Ctrl+W closes the tab, not the case: it stays under "My cases", where
+        # Enter opens it again.
+        await shortcut(w, "Ctrl+W")
+        assert w.tabs.count() == 0 and w.mine_list.count() == 1
+        w.mine_list.setFocus()
+        w.mine_list.setCurrentRow(0)
+        QTest.keyClick(w.mine_list, Qt.Key.Key_Return)
+        assert w.current_case() is chosen
 
         # Close it (Ctrl+Shift+E): "booked" is proposed; conduct would need a note.
         await shortcut(w, "Ctrl+Shift+E")
