@@ -2,7 +2,10 @@
 attachments, sessions), on an aiosqlite connection beside the writer.
 
 WAL gives this connection a consistent snapshot per statement without
-blocking the writer. Only committed rows are ever visible here.
+blocking the writer. Only committed rows are ever visible here. Every query
+runs to completion and closes its statement (``_all``): a statement left open
+after ``fetchone`` would keep its read transaction, and with it an old
+snapshot, alive for the next query on this shared connection.
 """
 
 from __future__ import annotations
@@ -66,29 +69,31 @@ class Reader:
         await conn.execute("PRAGMA query_only=1")
         return cls(conn)
 
+    async def _all(self, sql: str, params: Any = ()) -> list[Any]:
+        return list(await self._conn.execute_fetchall(sql, params))
+
     async def close(self) -> None:
         await self._conn.close()
 
     async def messages_between(self, room: str, after: int, upto: int) -> list[MessageRow]:
         """Messages with after < seq <= upto, ascending."""
-        cur = await self._conn.execute(
+        rows = await self._all(
             f"SELECT {_MSG_COLS} FROM messages WHERE room = ? AND seq > ? AND seq <= ? "
             "ORDER BY seq",
             (room, after, upto),
         )
-        rows = await cur.fetchall()
         return [tuple(r) for r in rows]
 
     async def messages_before(
         self, room: str, before: int, limit: int
     ) -> tuple[list[MessageRow], bool]:
         """Up to ``limit`` messages with seq < before, ascending, and whether older exist."""
-        cur = await self._conn.execute(
+        rows = await self._all(
             f"SELECT {_MSG_COLS} FROM messages WHERE room = ? AND seq < ? "
             "ORDER BY seq DESC LIMIT ?",
             (room, before, limit + 1),
         )
-        rows = [tuple(r) for r in await cur.fetchall()]
+        rows = [tuple(r) for r in rows]
         more = len(rows) > limit
         rows = rows[:limit]
         rows.reverse()
@@ -96,10 +101,10 @@ class Reader:
 
     async def cids(self, room: str) -> list[tuple[str, str, int, int]]:
         """(sender, cid, seq, ts) of every message in the room."""
-        cur = await self._conn.execute(
+        rows = await self._all(
             "SELECT sender, cid, seq, ts FROM messages WHERE room = ?", (room,)
         )
-        return [(r[0], r[1], r[2], r[3]) for r in await cur.fetchall()]
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
 
     async def triage_rows(self, case_ids: list[str]) -> list[tuple[str, str, str]]:
         """(case_id, complaint, snapshot JSON) of triages still in progress."""
@@ -121,17 +126,16 @@ class Reader:
         out: list[Any] = []
         for i in range(0, len(case_ids), 500):
             chunk = case_ids[i : i + 500]
-            cur = await self._conn.execute(sql.format(",".join("?" * len(chunk))), chunk)
-            out += await cur.fetchall()
+            out += await self._all(sql.format(",".join("?" * len(chunk))), chunk)
         return out
 
     async def triage_record(self, case_id: str) -> dict[str, Any] | None:
-        cur = await self._conn.execute(
+        rows = await self._all(
             "SELECT complaint, urgency, disposition, pool, advice, summary, provenance, response "
             "FROM triage WHERE case_id = ?",
             (case_id,),
         )
-        r = await cur.fetchone()
+        r = rows[0] if rows else None
         if r is None:
             return None
         keys = ("complaint", "urgency", "disposition", "pool", "advice", "summary")
@@ -139,32 +143,32 @@ class Reader:
 
     async def attachment(self, att_id: str) -> tuple[str, str, bytes] | None:
         """(room, mime, data) of an attachment."""
-        cur = await self._conn.execute(
+        rows = await self._all(
             "SELECT room, mime, data FROM attachments WHERE id = ?", (att_id,)
         )
-        row = await cur.fetchone()
+        row = rows[0] if rows else None
         return None if row is None else (row[0], row[1], row[2])
 
     async def session_user(self, token_hash: bytes, now: int) -> UserRow | None:
-        cur = await self._conn.execute(
+        rows = await self._all(
             f"SELECT {', '.join('u.' + c.strip() for c in USER_COLS.split(','))} "
             "FROM sessions s JOIN users u ON u.id = s.user_id "
             "WHERE s.token_hash = ? AND s.revoked = 0 AND s.expires > ? AND u.disabled = 0",
             (token_hash, now),
         )
-        row = await cur.fetchone()
+        row = rows[0] if rows else None
         return None if row is None else user_row(row)
 
     async def user_by(self, column: str, value: str) -> UserRow | None:
         if column not in ("id", "username", "pnr"):
             raise ValueError(column)
-        cur = await self._conn.execute(
+        rows = await self._all(
             f"SELECT {USER_COLS} FROM users WHERE {column} = ?", (value,)
         )
-        row = await cur.fetchone()
+        row = rows[0] if rows else None
         return None if row is None else user_row(row)
 
     async def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         """Read-only ad-hoc query (reports); the connection refuses writes."""
-        cur = await self._conn.execute(sql, params)
-        return [tuple(r) for r in await cur.fetchall()]
+        rows = await self._all(sql, params)
+        return [tuple(r) for r in rows]

@@ -31,7 +31,8 @@ def _request(
             ctype = resp.headers.get("content-type", "")
             return json.loads(raw) if ctype.startswith("application/json") else raw
     except urllib.error.HTTPError as e:
-        raw = e.read()
+        with e:  # an error response holds its socket open until closed
+            raw = e.read()
         try:
             err = json.loads(raw)["error"]
             raise HttpError(e.code, err["code"], err["message"]) from None
@@ -70,6 +71,7 @@ async def fetch(base: str, token: str, path: str) -> bytes:
                 data: bytes = resp.read()
                 return data
         except urllib.error.HTTPError as e:
+            e.close()  # an error response holds its socket open until closed
             raise HttpError(e.code, "http", str(e.reason)) from None
 
     return await asyncio.to_thread(get)
