@@ -101,9 +101,7 @@ class Reader:
 
     async def cids(self, room: str) -> list[tuple[str, str, int, int]]:
         """(sender, cid, seq, ts) of every message in the room."""
-        rows = await self._all(
-            "SELECT sender, cid, seq, ts FROM messages WHERE room = ?", (room,)
-        )
+        rows = await self._all("SELECT sender, cid, seq, ts FROM messages WHERE room = ?", (room,))
         return [(r[0], r[1], r[2], r[3]) for r in rows]
 
     async def triage_rows(self, case_ids: list[str]) -> list[tuple[str, str, str]]:
@@ -143,9 +141,7 @@ class Reader:
 
     async def attachment(self, att_id: str) -> tuple[str, str, bytes] | None:
         """(room, mime, data) of an attachment."""
-        rows = await self._all(
-            "SELECT room, mime, data FROM attachments WHERE id = ?", (att_id,)
-        )
+        rows = await self._all("SELECT room, mime, data FROM attachments WHERE id = ?", (att_id,))
         row = rows[0] if rows else None
         return None if row is None else (row[0], row[1], row[2])
 
@@ -162,9 +158,7 @@ class Reader:
     async def user_by(self, column: str, value: str) -> UserRow | None:
         if column not in ("id", "username", "pnr"):
             raise ValueError(column)
-        rows = await self._all(
-            f"SELECT {USER_COLS} FROM users WHERE {column} = ?", (value,)
-        )
+        rows = await self._all(f"SELECT {USER_COLS} FROM users WHERE {column} = ?", (value,))
         row = rows[0] if rows else None
         return None if row is None else user_row(row)
 
