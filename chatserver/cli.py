@@ -1,4 +1,4 @@
-"""The ``chatserver`` command: serve, migrate, backup, demo, audit, report."""
+"""The ``chatserver`` command: serve, migrate, backup, demo, audit, report, admin."""
 
 from __future__ import annotations
 
@@ -33,15 +33,17 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--db", dest="db_sub", help=argparse.SUPPRESS)
     # --- audit log and KPI reports (issue 4): parsers and code live in their packages;
     # each sets args.run(args, db_path) -> exit code, dispatched below.
+    from chatserver.admin_commands import add_parser as add_admin_parser
     from chatserver.audit.commands import add_parser as add_audit_parser
     from chatserver.reports.commands import add_parser as add_report_parser
 
     add_audit_parser(sub)
     add_report_parser(sub)
+    add_admin_parser(sub)
     # --- end audit/report
     args = parser.parse_args(argv)
     args.config = args.config_sub or args.config
-    args.db = args.db_sub or args.db
+    args.db = getattr(args, "db_sub", None) or args.db
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -51,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"config error: {e}", file=sys.stderr)
         return 2
     db_path = args.db or cfg.server.db
+    if args.command == "admin":  # over HTTP to the running server
+        return int(args.run(args, f"http://{cfg.server.host}:{cfg.server.port}"))
     if args.command in ("audit", "report"):  # issue 4: chatserver.audit, chatserver.reports
         return int(args.run(args, db_path))
     if args.command == "serve":

@@ -86,7 +86,9 @@ class Health:
 
 class Service:
     def __init__(self, config: Config, db_path: str, clock: Clock | None = None) -> None:
-        self.config = config
+        # Pools and entrances change at run time (service/admin.py): this
+        # server's own dictionaries, never the caller's.
+        self.config = config.replace(pools=dict(config.pools), entrances=dict(config.entrances))
         self.db_path = db_path
         self.clock: Clock = clock or SystemClock()
         self.deadlines = StaffedDeadlines(
@@ -160,7 +162,7 @@ class Service:
         )
         self.writer.start()
         self.reader = await Reader.open(self.db_path)
-        from chatserver.service import booking, casework, chat, journey, staffwork
+        from chatserver.service import admin, booking, casework, chat, journey, staffwork
 
         self.handlers.update(booking.HANDLERS)
         self.handlers.update(chat.HANDLERS)
@@ -169,6 +171,7 @@ class Service:
         self.handlers.update(staffwork.HANDLERS)
         await self._restore_triage()
         await booking.load(self)
+        await admin.load(self)
         self.spawn(self._watch_loop_lag(), "loop-lag")
         self.spawn(self.waiting.run(), "positions")
         self.spawn(self.outbox.run(), "sms-outbox")

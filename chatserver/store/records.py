@@ -51,6 +51,12 @@ SESSION = """
 INSERT INTO sessions (token_hash, user_id, created, expires, client_addr) VALUES (?, ?, ?, ?, ?)
 """
 SESSION_REVOKE = "UPDATE sessions SET revoked = 1 WHERE token_hash = ?"
+SESSIONS_REVOKE_USER = "UPDATE sessions SET revoked = 1 WHERE user_id = ? AND revoked = 0"
+ADMIN_SETTING = """
+INSERT INTO admin_settings (kind, key, value, updated, updated_by) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (kind, key) DO UPDATE SET
+    value = excluded.value, updated = excluded.updated, updated_by = excluded.updated_by
+"""
 ATTACHMENT = """
 INSERT INTO attachments (id, room, uploader, mime, size, sha256, created, data)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -156,6 +162,24 @@ def session(token_hash: bytes, user_id: str, created: int, expires: int, addr: s
 
 def session_revoke(token_hash: bytes) -> Op:
     return (SESSION_REVOKE, (token_hash,))
+
+
+def sessions_revoke_user(user_id: str) -> Op:
+    return (SESSIONS_REVOKE_USER, (user_id,))
+
+
+def user_update(
+    user_id: str, *, name: str, roles: Sequence[str], pools: Sequence[str], disabled: bool
+) -> Op:
+    return (USER_UPDATE, (name, ",".join(roles), ",".join(pools), int(disabled), user_id))
+
+
+def user_password(user_id: str, pw_hash: str) -> Op:
+    return (USER_PASSWORD, (pw_hash, user_id))
+
+
+def admin_setting(kind: str, key: str, value_json: str, at: int, by: str) -> Op:
+    return (ADMIN_SETTING, (kind, key, value_json, at, by))
 
 
 def attachment(

@@ -12,7 +12,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from chatserver.service.core import Service
-from chatserver.transport import http, reports, ws
+from chatserver.transport import admin, http, reports, ws
 
 WIDGET_DIR = Path(__file__).resolve().parents[2] / "clients" / "widget" / "dist"
 
@@ -43,6 +43,7 @@ def create_app(service: Service) -> Starlette:
             Route("/api/reports/kpi", reports.kpi),
             Route("/api/audit/mine", reports.my_extract),
             Route("/api/audit/user", reports.user_listing),
+            *admin.routes(),
             WebSocketRoute("/ws", ws.endpoint),
             # The patient's chat widget (clients/widget, built by `make widget`).
             Mount("/widget", StaticFiles(directory=WIDGET_DIR, html=True, check_dir=False)),
