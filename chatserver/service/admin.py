@@ -316,8 +316,14 @@ async def _commit(
     ops: list[records.Op],
     after: Callable[[], None] | None = None,
 ) -> None:
+    await svc.commit([], after, extra=ops, audit=[audit_entry(svc, actor, obj)])
+
+
+def audit_entry(svc: Service, actor: Actor, obj: str) -> AuditEntry:
+    """The audit row of an administrative change (also shared phrases changed
+    over the WebSocket protocol)."""
     p = actor.principal
-    entry = AuditEntry(
+    return AuditEntry(
         at=svc.clock.now_ms(),
         user_id=p.user_id,
         role=",".join(sorted(p.roles)),
@@ -329,7 +335,6 @@ async def _commit(
         allowed=True,
         client_addr=actor.addr,
     )
-    await svc.commit([], after, extra=ops, audit=[entry])
 
 
 async def load(svc: Service) -> None:

@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from chatserver.audit.chain import AuditEntry
 from chatserver.domain.errors import DomainError
 from chatserver.domain.personnummer import PersonalNumber
 from chatserver.domain.principals import Principal
 from chatserver.domain.urgency import Urgency
+from chatserver.service import admin
 from chatserver.service.session import ClientSession
 from chatserver.store import records
 from protocol.codec import encode
@@ -292,7 +294,17 @@ async def on_phrase_set(svc: Service, s: ClientSession, f: PhraseSet) -> None:
         svc.phrases[(ph.scope, owner, ph.key)] = ph.text
         s.send(Ok(re=f.id))
 
-    svc.commit([], done, extra=[op])
+    svc.commit([], done, extra=[op], audit=_shared_change(svc, s, ph.scope, ph.key, "put"))
+
+
+def _shared_change(
+    svc: Service, s: ClientSession, scope: str, key: str, verb: str
+) -> list[AuditEntry]:
+    """Changes to a pool's shared phrases are administration, and audited as such."""
+    if scope == "personal":
+        return []
+    actor = admin.Actor(s.principal, s.addr)
+    return [admin.audit_entry(svc, actor, f"phrase:{scope}/{key}:{verb}")]
 
 
 async def on_phrase_delete(svc: Service, s: ClientSession, f: PhraseDelete) -> None:
@@ -305,7 +317,12 @@ async def on_phrase_delete(svc: Service, s: ClientSession, f: PhraseDelete) -> N
         svc.phrases.pop((f.scope, owner, f.key), None)
         s.send(Ok(re=f.id))
 
-    svc.commit([], done, extra=[records.phrase_delete(f.scope, owner, f.key)])
+    svc.commit(
+        [],
+        done,
+        extra=[records.phrase_delete(f.scope, owner, f.key)],
+        audit=_shared_change(svc, s, f.scope, f.key, "delete"),
+    )
 
 
 # ---------------------------------------------------------------- rating

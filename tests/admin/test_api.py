@@ -20,7 +20,18 @@ from chatserver.admin_commands import Api, ApiError
 from chatserver.audit.verify import verify
 from clients.sdk import Client, HttpError, login_patient, login_staff
 from protocol.codec import decode_server, encode
-from protocol.frames import Hello, HomeC, HomeS, PhraseList, Phrases, Welcome
+from protocol.frames import (
+    Hello,
+    HomeC,
+    HomeS,
+    Ok,
+    Phrase,
+    PhraseDelete,
+    PhraseList,
+    Phrases,
+    PhraseSet,
+    Welcome,
+)
 from protocol.version import PROTOCOL_VERSION
 from tests.support.server import PATIENT, Running, running_server
 
@@ -252,3 +263,19 @@ async def test_other_sites_cannot_change_anything(srv: Running, admin: Admin) ->
     with info.value as e:
         assert e.code == 403
     assert "bvc" in {e["key"] for e in await admin("GET", "/entrances")}
+
+
+async def test_shared_phrases_changed_over_the_protocol_are_audited(srv: Running) -> None:
+    anna = Client(srv.ws, await login_staff(srv.base, "anna", "demo"))
+    await anna.start()
+    for scope in ("personal", "nurse_1177"):
+        done = await anna.request(
+            PhraseSet(id=0, phrase=Phrase(key="hej", text="Hej!", scope=scope))
+        )
+        assert isinstance(done, Ok)
+    assert isinstance(await anna.request(PhraseDelete(id=0, scope="nurse_1177", key="hej")), Ok)
+    await anna.close()
+    assert [r[1] for r in _audit(srv.db_path)] == [
+        "phrase:nurse_1177/hej:put",
+        "phrase:nurse_1177/hej:delete",
+    ]
