@@ -279,3 +279,41 @@ async def test_shared_phrases_changed_over_the_protocol_are_audited(srv: Running
         "phrase:nurse_1177/hej:put",
         "phrase:nurse_1177/hej:delete",
     ]
+
+
+async def test_every_admin_operation_refuses_everyone_but_administrators(srv: Running) -> None:
+    """The allow/deny table of the admin API: anonymous 401; patient, nurse and
+    secretary 403; nothing written. (Administrators: the tests above.)"""
+    from chatserver.transport.admin import OPERATIONS
+
+    tokens = {
+        "anonymous": None,
+        "patient": await login_patient(srv.base, PATIENT),
+        "nurse": await login_staff(srv.base, "anna", "demo"),
+        "secretary": await login_staff(srv.base, "sara", "demo"),
+    }
+    filled = {"{username}": "anna", "{key}": "vc_nurse", "{scope}": "vc_nurse"}
+    bodies = {
+        "POST /api/admin/users": {"username": "x9", "name": "X", "password": "0123456789a"},
+        "PATCH /api/admin/users/{username}": {"disabled": True},
+        "POST /api/admin/users/{username}/password": {"password": "0123456789a"},
+        "PUT /api/admin/pools/{key}": {"name": "X"},
+        "PUT /api/admin/entrances/{key}": {"name": "X", "pool": "vc_nurse"},
+        "PUT /api/admin/phrases/{scope}/{key}": {"text": "X"},
+    }
+    seen = 0
+    for op in OPERATIONS:
+        path = op.path
+        for k, v in filled.items():
+            path = path.replace(k, v)
+        body = bodies.get(f"{op.method} {op.path}")
+        assert (body is None) == (op.body is None), op.path
+        for actor, token in tokens.items():
+            with pytest.raises(ApiError) as info:
+                await asyncio.to_thread(Api(srv.base, token).call, op.method, path, body)
+            want = "auth_failed (401)" if token is None else "forbidden (403)"
+            assert want in str(info.value), (actor, op.method, op.path)
+            seen += 1
+    assert seen == 4 * len(OPERATIONS)
+    assert _audit(srv.db_path) == []
+    assert await login_staff(srv.base, "anna", "demo")  # not disabled
