@@ -53,12 +53,18 @@ class LeanClient(asyncio.Protocol):
         self._reading = True
 
     @classmethod
-    async def open(cls, uri: str, *, max_size: int = 2**16) -> LeanClient:
-        """Connect and complete the opening handshake (bound it with asyncio.timeout)."""
+    async def open(
+        cls, uri: str, *, max_size: int = 2**16, local_addr: tuple[str, int] | None = None
+    ) -> LeanClient:
+        """Connect and complete the opening handshake (bound it with asyncio.timeout).
+
+        ``local_addr`` binds the client's end, e.g. ``("127.0.0.2", 0)``: each
+        source address has its own ~28,000 ephemeral ports towards one server.
+        """
         parsed = parse_uri(uri)
         loop = asyncio.get_running_loop()
         _, client = await loop.create_connection(
-            lambda: cls(uri, max_size), parsed.host, parsed.port
+            lambda: cls(uri, max_size), parsed.host, parsed.port, local_addr=local_addr
         )
         await client._opened
         return client
