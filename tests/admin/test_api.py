@@ -293,7 +293,7 @@ async def test_every_admin_operation_refuses_everyone_but_administrators(srv: Ru
         "secretary": await login_staff(srv.base, "sara", "demo"),
     }
     filled = {"{username}": "anna", "{key}": "vc_nurse", "{scope}": "vc_nurse"}
-    bodies = {
+    bodies: dict[str, dict[str, Any]] = {
         "POST /api/admin/users": {"username": "x9", "name": "X", "password": "0123456789a"},
         "PATCH /api/admin/users/{username}": {"disabled": True},
         "POST /api/admin/users/{username}/password": {"password": "0123456789a"},
