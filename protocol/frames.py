@@ -812,8 +812,13 @@ class OutcomeS(Frame):
 @server
 @dataclass(frozen=True, slots=True)
 class Position(Frame):
-    """Where a waiting case stands. Pushed when it changes, at most every few
-    seconds per case (coalesced)."""
+    """Where a waiting case stands, exact when sent. Pushed when the case joins
+    a queue or its patient connects, then when what was last sent is off by
+    more than a display tolerance: positions up to 20 exactly, beyond that by
+    more than 5%; estimates by more than 10% or 60 s; or `open` changed. The
+    server looks every few seconds, so a shown position is never more than
+    a few seconds out of tolerance. Show large positions and long waits as
+    approximate ("about 4,300 ahead of you")."""
 
     TYPE: ClassVar[str] = "position"
     case: CaseId

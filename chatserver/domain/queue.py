@@ -10,6 +10,7 @@ O(log n) (~5 µs among 100,000, shared/TOOLING.md), which a heap cannot.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from sortedcontainers import SortedList
@@ -35,6 +36,8 @@ class PoolQueue:
         self._entries: dict[str, Waiting] = {}
         self._tie = itertools.count()
         self.version = 0  # bumped on every change, so watchers can skip unchanged queues
+        # Called with the case id of every case pushed (the service's waiting room).
+        self.listener: Callable[[str], None] | None = None
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -53,6 +56,8 @@ class PoolQueue:
         self._entries[entry.case_id] = entry
         self._sorted.add((*key, entry.case_id))
         self.version += 1
+        if self.listener is not None:
+            self.listener(entry.case_id)
 
     def remove(self, case_id: str) -> Waiting:
         key = self._keys.pop(case_id)
@@ -72,6 +77,10 @@ class PoolQueue:
 
     def entry(self, case_id: str) -> Waiting:
         return self._entries[case_id]
+
+    def case_ids(self) -> Iterator[str]:
+        """Waiting case ids in claim order."""
+        return (item[3] for item in self._sorted)
 
     def entries(self, limit: int | None = None) -> list[Waiting]:
         items = self._sorted if limit is None else self._sorted[:limit]
