@@ -198,26 +198,43 @@ class Stats:
     """What one worker saw; merged by the coordinator."""
 
     latency_us: list[int] = field(default_factory=list)  # send -> delivered, live
+    to_staff_us: list[int] = field(default_factory=list)  # the patient -> staff share of it
     claim_us: list[int] = field(default_factory=list)
     first_reply_ms: list[int] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    # The generator's own health, by worker kind: event-loop lag samples and
+    # CPU seconds (a late receiver inflates the latencies it measures).
+    lag_us: dict[str, list[int]] = field(default_factory=dict)
+    cpu_s: dict[str, float] = field(default_factory=dict)
 
     def count(self, key: str, n: int = 1) -> None:
         self.counts[key] = self.counts.get(key, 0) + n
 
     def merge(self, other: Stats) -> None:
         self.latency_us += other.latency_us
+        self.to_staff_us += other.to_staff_us
         self.claim_us += other.claim_us
         self.first_reply_ms += other.first_reply_ms
         for k, v in other.counts.items():
             self.count(k, v)
+        for k, lags in other.lag_us.items():
+            self.lag_us.setdefault(k, []).extend(lags)
+        for k, cpu in other.cpu_s.items():
+            self.cpu_s[k] = self.cpu_s.get(k, 0.0) + cpu
+
+
+async def _watch_lag(into: list[int], period: float = 0.05) -> None:
+    while True:
+        t = time.perf_counter()
+        await asyncio.sleep(period)
+        into.append(int((time.perf_counter() - t - period) * 1e6))
 
 
 def _stamp(text: str) -> str:
     return f"{time.time_ns()} {text}"
 
 
-def _latency(stats: Stats, text: str, live_since_ns: int) -> None:
+def _latency(stats: Stats, text: str, live_since_ns: int, to_staff: bool = False) -> None:
     """Send→delivered of a live message; one sent before the receiver (re)connected
     is counted as caught up on return instead (asynchronous chat)."""
     head = text.split(" ", 1)[0]
@@ -227,19 +244,30 @@ def _latency(stats: Stats, text: str, live_since_ns: int) -> None:
             stats.count("caught_up_on_return")
         else:
             stats.latency_us.append((time.time_ns() - sent) // 1000)
+            if to_staff:
+                stats.to_staff_us.append(stats.latency_us[-1])
 
 
-async def _next(
-    client: Any, kinds: tuple[type, ...], wait_s: float, stats: Stats, live_since_ns: int
-) -> Any:
-    """The next event of one of ``kinds``; records messages seen meanwhile."""
+def _patient_client(url: str, i: int, st: Stats) -> Any:
+    """An SDK client for patient ``i`` that times staff messages as they arrive
+    (not when the scripted patient gets round to reading them)."""
+    from clients.sdk import Client
     from protocol.frames import Message
 
+    live = time.time_ns()
+
+    def arrived(frame: Any) -> None:
+        if isinstance(frame, Message) and frame.role != "patient":
+            _latency(st, frame.text, live)
+
+    return Client(url, patient_token(i), kind="bench", on_frame=arrived)
+
+
+async def _next(client: Any, kinds: tuple[type, ...], wait_s: float) -> Any:
+    """The next event of one of ``kinds``."""
     deadline = time.monotonic() + wait_s
     while True:
         frame = await asyncio.wait_for(client.events.get(), max(0.01, deadline - time.monotonic()))
-        if isinstance(frame, Message) and frame.role != "patient":
-            _latency(stats, frame.text, live_since_ns)
         if isinstance(frame, kinds):
             return frame
 
@@ -256,7 +284,7 @@ def _answer(q: Any, rng: random.Random) -> Any:
     return "ont sedan i går"
 
 
-async def _triage(client: Any, rng: random.Random, st: Stats, live: int) -> tuple[str, str, bool]:
+async def _triage(client: Any, rng: random.Random, st: Stats) -> tuple[str, str, bool]:
     """Seek care, pick a complaint, answer until the outcome: (case, room, to a person?)."""
     from protocol.frames import (
         Answer,
@@ -278,7 +306,7 @@ async def _triage(client: Any, rng: random.Random, st: Stats, live: int) -> tupl
     )
     assert isinstance(opened, CaseUpdate)
     case, room = opened.case.case, opened.case.room
-    page: Any = await _next(client, (Questions,), 30, st, live)
+    page: Any = await _next(client, (Questions,), 30)
     while not isinstance(page, OutcomeS):
         page = await client.request(
             Answer(id=0, case=case, answers={q.id: _answer(q, rng) for q in page.items})
@@ -294,15 +322,14 @@ async def _triage(client: Any, rng: random.Random, st: Stats, live: int) -> tupl
 async def _patient(
     url: str, i: int, at: float, t0: float, until: float, rng: random.Random, st: Stats
 ) -> None:
-    from clients.sdk import Client, ServerError
+    from clients.sdk import ServerError
     from protocol.frames import CaseUpdate, Message, Rate
 
     await asyncio.sleep(max(0.0, t0 + at - time.time()))
-    client = Client(url, patient_token(i), kind="bench")
+    client = _patient_client(url, i, st)
     await client.start()
-    live = time.time_ns()
     try:
-        case, room, queued = await _triage(client, rng, st, live)
+        case, room, queued = await _triage(client, rng, st)
         if not queued:
             return
         st.count("queued")
@@ -311,13 +338,12 @@ async def _patient(
             st.count("async")
             await client.close()
             await asyncio.sleep(rng.uniform(5, 20))
-            client = Client(url, patient_token(i), kind="bench")
+            client = _patient_client(url, i, st)
             await client.start()
-            live = time.time_ns()
             await client.subscribe(room)  # catches up from the start of the room
         while True:
             try:
-                frame = await _next(client, (Message, CaseUpdate), until - time.time(), st, live)
+                frame = await _next(client, (Message, CaseUpdate), until - time.time())
             except TimeoutError:
                 st.count("gave_up_waiting")  # the day ended before staff got to it
                 return
@@ -350,13 +376,16 @@ class _StaffMember:
         self.pushed = asyncio.Event()
         self.active: set[asyncio.Task[None]] = set()
         self.live_since = time.time_ns()
+        self.joined: dict[str, int] = {}
 
     def route(self, frame: Any) -> None:
         from protocol.frames import Message
 
         if isinstance(frame, Message):
             if frame.role == "patient":
-                _latency(self.st, frame.text, self.live_since)
+                # A room joined mid-case (a handoff) replays what came before.
+                since = self.joined.get(frame.room, self.live_since)
+                _latency(self.st, frame.text, since, to_staff=True)
                 inbox = self.inboxes.get(frame.room)
                 if inbox is not None:
                     inbox.put_nowait(frame)
@@ -405,13 +434,14 @@ class _StaffMember:
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self.active.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            self.st.count(f"staff_error_{type(task.exception()).__name__}")
+        if not task.cancelled() and (e := task.exception()) is not None:
+            self.st.count(f"staff_error {type(e).__name__}: {str(e)[:60]}")
 
     async def _conversation(self, client: Any, case: str, room: str, since_ms: int) -> None:
         from protocol.frames import CloseCase, Transfer
 
         inbox = self.inboxes[room] = asyncio.Queue()
+        self.joined[room] = time.time_ns()
         await client.subscribe(room)
         outcome = "advice"
         for k in range(self.rng.randint(*ROUNDS)):
@@ -425,6 +455,7 @@ class _StaffMember:
                 outcome = "no_answer"
                 break
         self.inboxes.pop(room, None)
+        self.joined.pop(room, None)
         if outcome == "advice" and self.pool == "nurse_1177" and self.rng.random() < HANDOFF_SHARE:
             await client.request(Transfer(id=0, case=case, pool="physician", note="bedömning"))
             self.st.count("handoffs")
@@ -452,6 +483,7 @@ def _worker(job: Job, conn: Connection) -> None:
     async def main() -> Stats:
         st = Stats()
         rng = random.Random(job.seed)
+        lag = asyncio.ensure_future(_watch_lag(st.lag_us.setdefault(job.kind, [])))
         if job.kind == "patients":
             tasks = [
                 _patient(
@@ -479,6 +511,8 @@ def _worker(job: Job, conn: Connection) -> None:
         for r in results:
             if isinstance(r, BaseException):
                 st.count(f"error {type(r).__name__}: {str(r)[:100]}")
+        lag.cancel()
+        st.cpu_s[job.kind] = time.process_time()
         return st
 
     conn.send(asdict(uvloop.run(main())))
@@ -565,8 +599,10 @@ def run_day(
                 p.join(5)
                 if p.is_alive():
                     p.terminate()
-            name = "chatserver_store_batch_operations"
-            batches = after[name].minus(before[name]) if name in after and name in before else None
+            moved = {k: after[k].minus(before[k]) for k in after.keys() & before.keys()}
+            batches = moved.get("chatserver_store_batch_operations")
+            commits = moved.get("chatserver_store_commit_seconds")
+            loop_lag = moved.get("chatserver_event_loop_lag_seconds")
     msgs = len(total.latency_us)
     row: dict[str, Any] = {
         "bench": "day",
@@ -581,17 +617,34 @@ def run_day(
         "latency_p50_ms": _pct(total.latency_us, 50) / 1000,
         "latency_p99_ms": _pct(total.latency_us, 99) / 1000,
         "latency_max_ms": _pct(total.latency_us, 100) / 1000,
+        "to_staff_p50_ms": _pct(total.to_staff_us, 50) / 1000,
+        "to_staff_p99_ms": _pct(total.to_staff_us, 99) / 1000,
         "claim_p50_ms": _pct(total.claim_us, 50) / 1000,
         "claim_p99_ms": _pct(total.claim_us, 99) / 1000,
         "claim_max_ms": _pct(total.claim_us, 100) / 1000,
         "first_reply_p50_s": _pct(total.first_reply_ms, 50) / 1000,
         "first_reply_p90_s": _pct(total.first_reply_ms, 90) / 1000,
         "server_cpu_cores": round(cpu / wall, 3),
+        "generator_cpu_cores": {k: round(v / wall, 3) for k, v in total.cpu_s.items()},
+        "generator_lag_p99_ms": {k: _pct(v, 99) / 1000 for k, v in total.lag_us.items()},
         "server_rss_peak_mib": round(rss_peak / 2**20, 1),
         "batch_mean": None if batches is None else _round(batches.mean()),
+        # Bucket bounds from the server's own histograms (not estimates).
+        "commit_p99_ms_bound": _bound_ms(commits, 0.99),
+        "commit_max_ms_bound": None if commits is None else _ms(commits.top_bound()),
+        "server_loop_lag_p99_ms_bound": _bound_ms(loop_lag, 0.99),
+        "server_loop_lag_max_ms_bound": None if loop_lag is None else _ms(loop_lag.top_bound()),
         "counts": dict(sorted(total.counts.items())),
     }
     return row
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else seconds * 1000
+
+
+def _bound_ms(h: scrape.Histogram | None, q: float) -> float | None:
+    return None if h is None else _ms(h.quantile_bound(q))
 
 
 def _round(x: float | None) -> float | None:
@@ -622,6 +675,10 @@ def baseline(rate: float, pairs: int, seconds: float) -> dict[str, Any]:
     }
 
 
+def _kv(d: dict[str, float]) -> str:
+    return ", ".join(f"{k} {v:g}" for k, v in sorted(d.items()))
+
+
 def table(day: dict[str, Any], base: dict[str, Any]) -> str:
     def ratio(key: str) -> str:
         b = base[key]
@@ -649,6 +706,14 @@ def table(day: dict[str, Any], base: dict[str, Any]) -> str:
         f"| server CPU (cores) / peak RSS (MiB) | {day['server_cpu_cores']} / "
         f"{day['server_rss_peak_mib']} | | |",
         f"| commit batch mean (operations) | {day['batch_mean']} | | |",
+        f"| commit p99 / max, bucket bound (ms) | {day['commit_p99_ms_bound']} / "
+        f"{day['commit_max_ms_bound']} | | |",
+        f"| server event-loop lag p99 / max, bucket bound (ms) | "
+        f"{day['server_loop_lag_p99_ms_bound']} / {day['server_loop_lag_max_ms_bound']} | | |",
+        f"| patient → staff p50 / p99 (ms) | {day['to_staff_p50_ms']:.2f} / "
+        f"{day['to_staff_p99_ms']:.2f} | | |",
+        f"| generator CPU (cores) | {_kv(day['generator_cpu_cores'])} | | |",
+        f"| generator event-loop lag p99 (ms) | {_kv(day['generator_lag_p99_ms'])} | | |",
         "",
         "Journeys: " + ", ".join(f"{k} {v:,}" for k, v in c.items()),
     ]
