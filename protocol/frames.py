@@ -440,6 +440,19 @@ class AskPerson(Frame):
 
 @client
 @dataclass(frozen=True, slots=True)
+class TriageC(Frame):
+    """Patient: where a case's triage stands, to pick it up again after a
+    reload or on another device. Answered with the current page of
+    ``questions`` while the triage runs, or its ``outcome`` once done
+    (``not_found`` for a case that never had triage)."""
+
+    TYPE: ClassVar[str] = "triage"
+    id: ReqId
+    case: CaseId
+
+
+@client
+@dataclass(frozen=True, slots=True)
 class ContinueCase(Frame):
     """Patient: continue a case closed less than 4 days ago instead of a new one."""
 

@@ -39,6 +39,7 @@ from protocol.frames import (
     Question,
     Questions,
     Subject,
+    TriageC,
 )
 
 if TYPE_CHECKING:
@@ -256,6 +257,28 @@ def _decide(svc: Service, case: Case, outcome: TriageOutcome, lang: str) -> tupl
     return disposition, pool, advice
 
 
+async def on_triage(svc: Service, s: ClientSession, f: TriageC) -> None:
+    """The current questions, or the outcome with its advice, of one's own case."""
+    p = _patient(s)
+    case = svc.state.visible_case(p, f.case)
+    session = svc.triage_sessions.get(case.id)
+    if session is not None:
+        s.send(Questions(case=case.id, items=_questions(session.questions()), re=f.id))
+        return
+    record = await svc.reader.triage_record(case.id)
+    if record is None or record["disposition"] is None:
+        raise DomainError("not_found", "this case had no triage")
+    s.send(
+        OutcomeS(
+            case=case.id,
+            urgency=int(record["urgency"]),
+            disposition=record["disposition"],
+            advice=record["advice"] or "",
+            re=f.id,
+        )
+    )
+
+
 async def on_ask_person(svc: Service, s: ClientSession, f: AskPerson) -> None:
     p = _patient(s)
     case, events = svc.state.ask_person(p, f.case)
@@ -340,6 +363,7 @@ HANDLERS: dict[type, Handler] = {
     OpenCase: on_open,
     Answer: on_answer,
     AskPerson: on_ask_person,
+    TriageC: on_triage,
     ContinueCase: on_continue,
     Contact: on_contact,
 }
