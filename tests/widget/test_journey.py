@@ -147,3 +147,26 @@ async def test_text_and_photo_answers(widget: Widget, server: Running, tmp_path:
     with contextlib.closing(sqlite3.connect(server.db_path)) as db:
         (photos,) = db.execute("SELECT count(*) FROM attachments").fetchone()
     assert photos == 1
+
+
+async def test_a_reload_mid_triage_picks_up_where_it_was(widget: Widget) -> None:
+    await widget.login()
+    await widget.seek_care("Ont i halsen")
+    for qid in await widget._questions():
+        await widget._answer(qid, SORE_THROAT_CALM.get(qid))
+    await widget.page.get_by_role("button", name="Fortsätt").click()
+    await expect(widget.page.get_by_text("Sida 2", exact=True)).to_be_visible()
+    second_page = await widget._questions()
+
+    await widget.page.reload()
+    await expect(widget.heading).to_have_text("Frågor om dina besvär")
+    await expect(widget.page.locator("[data-question]")).to_have_count(len(second_page))
+    assert await widget._questions() == second_page
+    await widget.answer_all(SORE_THROAT_CALM)
+    await expect(widget.heading).to_have_text("Råd om egenvård")
+
+    # The advice can be read again after another reload, from the case list.
+    await widget.page.reload()
+    await widget.page.get_by_role("button", name="Öppna: Sök vård, Egenvårdsråd").click()
+    await expect(widget.heading).to_have_text("Råd om egenvård")
+    await expect(widget.page.get_by_text("Halsont orsakas oftast av virus")).to_be_visible()

@@ -226,6 +226,8 @@ export class App {
     if (this.store.cases.size === 0 && this.store.outbox.length === 0)
       return newContactRoute(this.store.home);
     if (open.length === 1 && isChatState(open[0].state)) return caseRoute(open[0]);
+    // A reload in the middle of the questions goes back to them.
+    if (open.length === 1 && open[0].state === "triage") return caseRoute(open[0]);
     return { name: "home" };
   }
 
@@ -254,6 +256,18 @@ export class App {
     const reply = await this.conn.request({ t: "answer", case: caseId, answers });
     if (reply.t === "outcome") this.go(outcomeRoute(reply));
     return reply;
+  }
+
+  /**
+   * Where a case's triage stands, after a reload or on another device: its
+   * current questions reach the store (and the questions screen), or its
+   * outcome does, and the outcome's screen is shown again with its advice.
+   */
+  async resumeTriage(caseId) {
+    const reply = await this.retrying(() => this.conn.request({ t: "triage", case: caseId }));
+    if (reply.t === "outcome" && this.route.case === caseId) {
+      this.go(outcomeRoute(reply), { focus: this.route.name !== "outcome" });
+    }
   }
 
   async askPerson(caseId) {

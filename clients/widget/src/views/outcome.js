@@ -12,7 +12,9 @@ export class OutcomeScreen {
     const { t, store } = app;
     const outcome = store.outcomes.get(route.case);
     const c = store.cases.get(route.case);
-    // After a reload only the case's state is known, not the advice text.
+    // After a reload only the case's state is known: fetch the advice text,
+    // and this screen is drawn again when it comes.
+    if (!outcome) app.resumeTriage(route.case).catch(() => {});
     const disposition = outcome?.disposition ?? fromState(c?.state);
     const advice = outcome?.advice ? paragraphs(outcome.advice) : [];
     const home = h(

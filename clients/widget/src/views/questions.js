@@ -16,6 +16,17 @@ export class QuestionsScreen {
     this.body = h("div");
     this.pageLine = h("p", { class: "hint" });
     this.el = screen(app.t("questionsTitle"), this.pageLine, this.body);
+    // After a reload the questions are not known here yet: ask where we were.
+    this.resuming = !this.fresh && !app.store.questions.has(this.caseId);
+    if (this.resuming) {
+      app.resumeTriage(this.caseId).then(
+        () => (this.resuming = false),
+        () => {
+          this.resuming = false;
+          this.render();
+        },
+      );
+    }
     this.render();
   }
 
@@ -34,7 +45,7 @@ export class QuestionsScreen {
       this.pageLine.textContent = "";
       fill(
         this.body,
-        this.fresh
+        this.fresh || this.resuming
           ? h("p", { "aria-busy": "true" }, t("questionsWait"))
           : [
               h("p", null, t("questionsLost")),
