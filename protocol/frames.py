@@ -156,6 +156,9 @@ class CaseInfo(Record):
     assignee: Annotated[str | None, Str(MAX_ID), "Staff user handling it, if any"] = None
     assignee_name: Annotated[str | None, Str(MAX_NAME), "Display name of the assignee"] = None
     closed: Annotated[int | None, Int(0, MAX_SEQ), "When it was closed (ms), if closed"] = None
+    rated: Annotated[bool, Bool(), "The patient has rated the contact (rate is then refused)"] = (
+        False
+    )
 
 
 @record

@@ -471,6 +471,7 @@ class Service:
             assignee=c.assignee,
             assignee_name=names.get(c.assignee) if c.assignee else None,
             closed=c.closed,
+            rated=c.rating is not None,
         )
 
     def _store_failed(self, error: BaseException) -> None:
@@ -522,14 +523,13 @@ class Service:
             ["pool"],
         )
         for pool, queue in self.state.queues.items():
-            counts: dict[int, int] = {}
-            for w in queue.entries():
-                counts[int(w.urgency)] = counts.get(int(w.urgency), 0) + 1
-            for u, n in counts.items():
-                q.add_metric([pool, f"U{u}"], n)
-            entries = queue.entries()
-            if entries:
-                oldest.add_metric([pool], min(w.deadline for w in entries) / 1000)
+            # Kept by the queue as it changes: a scrape must not walk 100,000
+            # waiting cases on the event loop (~100 ms, docs/decisions/0004-scale.md).
+            for u, n in sorted(queue.counts.items()):
+                q.add_metric([pool, f"U{int(u)}"], n)
+            earliest = queue.earliest_deadline()
+            if earliest is not None:
+                oldest.add_metric([pool], earliest / 1000)
         backlog = gauge("chatserver_store_backlog_operations", "Operations waiting to commit", [])
         backlog.add_metric([], self.writer.backlog)
         outbox = gauge("chatserver_outbox_frames", "Frames queued to clients, all connections", [])

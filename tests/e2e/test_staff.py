@@ -18,6 +18,7 @@ from clients.sdk import Client, HttpError, ServerError, login_patient, login_sta
 from clients.sdk.http import fetch
 from protocol.frames import (
     CaseDetail,
+    CaseList,
     CaseUpdate,
     CaseView,
     Claim,
@@ -25,6 +26,7 @@ from protocol.frames import (
     Consult,
     ConsultInvite,
     Frame,
+    ListCases,
     Note,
     OpenCase,
     Phrase,
@@ -161,7 +163,13 @@ async def test_a_nurses_shift(tmp_path: Path) -> None:  # noqa: PLR0915 - one st
         assert err.value.code == "bad_request"  # conduct needs a note
         closed = await sara.request(CloseCase(id=0, case=urgent, outcome="booked"))
         assert isinstance(closed, CaseUpdate) and closed.case.state == "closed"
+        mine = await p1.request(ListCases(id=0))
+        assert isinstance(mine, CaseList)
+        assert [c.rated for c in mine.cases if c.case == urgent] == [False]
         await p1.request(Rate(id=0, case=urgent, score=5))
+        mine = await p1.request(ListCases(id=0))
+        assert isinstance(mine, CaseList)
+        assert [c.rated for c in mine.cases if c.case == urgent] == [True]  # after a reload too
         with pytest.raises(ServerError) as err:
             await p1.request(Rate(id=0, case=urgent, score=1))
         assert err.value.code == "duplicate"

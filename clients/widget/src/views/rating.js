@@ -14,7 +14,7 @@ export class RatingForm {
     const name = uid("score");
     const titleId = uid("rate");
     this.el = h("div", { class: "rating" });
-    if (app.store.rated.has(caseId)) {
+    if (app.store.rated.has(caseId) || app.store.cases.get(caseId)?.rated) {
       fill(this.el, this.thanks());
       return;
     }
