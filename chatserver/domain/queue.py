@@ -36,6 +36,7 @@ class PoolQueue:
         self._entries: dict[str, Waiting] = {}
         self._tie = itertools.count()
         self.version = 0  # bumped on every change, so watchers can skip unchanged queues
+        self.counts: dict[Urgency, int] = {}  # waiting cases by urgency, kept as they change
         # Called with the case id of every case pushed (the service's waiting room).
         self.listener: Callable[[str], None] | None = None
 
@@ -55,6 +56,7 @@ class PoolQueue:
         self._keys[entry.case_id] = key
         self._entries[entry.case_id] = entry
         self._sorted.add((*key, entry.case_id))
+        self.counts[entry.urgency] = self.counts.get(entry.urgency, 0) + 1
         self.version += 1
         if self.listener is not None:
             self.listener(entry.case_id)
@@ -63,12 +65,30 @@ class PoolQueue:
         key = self._keys.pop(case_id)
         self._sorted.remove((*key, case_id))
         self.version += 1
-        return self._entries.pop(case_id)
+        entry = self._entries.pop(case_id)
+        left = self.counts[entry.urgency] - 1
+        if left:
+            self.counts[entry.urgency] = left
+        else:
+            del self.counts[entry.urgency]
+        return entry
 
     def head(self) -> Waiting | None:
         if not self._sorted:
             return None
         return self._entries[self._sorted[0][3]]
+
+    def earliest_deadline(self) -> int | None:
+        """The earliest deadline among waiting cases, without walking them all:
+        outside the U1 band the order is by deadline, so only the band (U1,
+        ordered by arrival) and the first case after it are looked at."""
+        earliest: int | None = None
+        for band, _, _, case_id in self._sorted:
+            deadline = self._entries[case_id].deadline
+            earliest = deadline if earliest is None else min(earliest, deadline)
+            if band != 0:
+                break
+        return earliest
 
     def position(self, case_id: str) -> int:
         """1-based place in line."""

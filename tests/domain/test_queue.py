@@ -173,6 +173,17 @@ class QueueMachine(RuleBasedStateMachine):
         assert len(seen) == len(set(seen)), "a case waits in two pools"
 
     @invariant()
+    def summaries_match(self) -> None:
+        for q in self.queues.values():
+            entries = q.entries()
+            counts: dict[Urgency, int] = {}
+            for w in entries:
+                counts[w.urgency] = counts.get(w.urgency, 0) + 1
+            assert q.counts == counts
+            assert q.earliest_deadline() == min((w.deadline for w in entries), default=None)
+            assert list(q.case_ids()) == [w.case_id for w in entries]
+
+    @invariant()
     def matches_model(self) -> None:
         for pool, q in self.queues.items():
             want = self.expected(pool)
