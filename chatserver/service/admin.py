@@ -319,17 +319,20 @@ async def _commit(
     await svc.commit([], after, extra=ops, audit=[audit_entry(svc, actor, obj)])
 
 
-def audit_entry(svc: Service, actor: Actor, obj: str) -> AuditEntry:
-    """The audit row of an administrative change (also shared phrases changed
-    over the WebSocket protocol)."""
+def audit_entry(
+    svc: Service, actor: Actor, obj: str, *, action: str = "admin", unit: str = "admin"
+) -> AuditEntry:
+    """The audit row of an administrative act on no patient's data: a change
+    (also shared phrases changed over the WebSocket protocol) or a control
+    such as an auditor reading someone's access log."""
     p = actor.principal
     return AuditEntry(
         at=svc.clock.now_ms(),
         user_id=p.user_id,
         role=",".join(sorted(p.roles)),
-        unit="admin",
+        unit=unit,
         patient_id=None,
-        action="admin",
+        action=action,
         object=obj[:200],
         basis="admin",
         allowed=True,

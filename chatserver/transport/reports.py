@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from chatserver.audit.chain import AuditEntry
 from chatserver.audit.queries import (
     audit_rows,
     extract_entries,
@@ -22,6 +21,7 @@ from chatserver.audit.queries import (
 )
 from chatserver.domain.principals import Principal
 from chatserver.reports.kpi import kpis
+from chatserver.service import admin
 from chatserver.store import db
 from chatserver.transport.http import _bearer, _svc, error
 from protocol.errors import ErrorCode
@@ -97,18 +97,8 @@ async def user_listing(request: Request) -> JSONResponse:
     user_id = request.query_params.get("user", "")
     if not user_id:
         return error(ErrorCode.bad_request, "?user= is required", 400)
-    entry = AuditEntry(
-        at=svc.clock.now_ms(),
-        user_id=who.user_id,
-        role=",".join(sorted(who.roles)),
-        unit="audit",
-        patient_id=None,
-        action="read",
-        object=f"audit:user:{user_id}",
-        basis="admin",
-        allowed=True,
-        client_addr=request.client.host if request.client else None,
-    )
+    actor = admin.Actor(who, request.client.host if request.client else None)
+    entry = admin.audit_entry(svc, actor, f"audit:user:{user_id}", action="read", unit="audit")
     await svc.commit([], audit=[entry])
     sql, params = user_listing_query(user_id)
     rows = audit_rows(await svc.reader.query(sql, tuple(params)))

@@ -17,6 +17,10 @@ from tests.support.server import Running, running_server
 
 
 async def admin_cli(srv: Running, *args: str, password: str = "demo") -> tuple[int, str, str]:
+    return await run_cli("--url", srv.base, *args, password=password)
+
+
+async def run_cli(*args: str, password: str = "demo") -> tuple[int, str, str]:
     env = {
         **os.environ,
         "CHATSERVER_ADMIN_PASSWORD": password,
@@ -27,8 +31,6 @@ async def admin_cli(srv: Running, *args: str, password: str = "demo") -> tuple[i
         "-m",
         "chatserver.cli",
         "admin",
-        "--url",
-        srv.base,
         *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -116,18 +118,6 @@ async def test_an_operator_sets_up_a_unit_from_the_command_line(tmp_path: Path) 
     ]
 
 
-async def test_an_unreachable_server_is_named(tmp_path: Path) -> None:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "chatserver.cli",
-        "admin",
-        "--url",
-        "http://127.0.0.1:9",
-        "--token",
-        "x",
-        "roles",
-        stderr=asyncio.subprocess.PIPE,
-    )
-    _, err = await asyncio.wait_for(proc.communicate(), 60)
-    assert proc.returncode == 1 and b"cannot reach http://127.0.0.1:9" in err
+async def test_an_unreachable_server_is_named() -> None:
+    code, _, err = await run_cli("--url", "http://127.0.0.1:9", "--token", "x", "roles")
+    assert code == 1 and "cannot reach http://127.0.0.1:9" in err
