@@ -1,0 +1,86 @@
+"""Run the unchanged chatserver with a server-side timer on ``claim``.
+
+    python -m bench.claim_timer OUT.jsonl -- <chatserver.cli arguments>
+
+Before the server starts, the ``claim`` handler is wrapped: for every claim
+it records, on CLOCK_MONOTONIC (``time.monotonic_ns``, the clock the bench
+clients use), when the handler was entered, when its transaction was handed
+to the store writer (``Service.commit``), and when the answer was put in the
+connection's outbox (the commit's ``after``), i.e. the server-side latency
+without reading the frame and writing the socket. At exit (SIGTERM), one
+JSON line per claim goes to OUT.jsonl. Nothing else is changed.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextvars
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from chatserver.service import casework
+from chatserver.service.core import Service
+from protocol.frames import Claim
+
+_claim: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("claim", default=None)
+_records: list[list[int]] = []
+
+
+def install(out: str) -> None:
+    original_claim = casework.HANDLERS[Claim]
+    original_commit = Service.commit
+
+    async def timed_claim(svc: Service, s: Any, f: Any) -> None:
+        stamps = [time.monotonic_ns(), 0, 0]
+        token = _claim.set(stamps)
+        try:
+            await original_claim(svc, s, f)
+        finally:
+            _claim.reset(token)
+
+    def commit(
+        self: Service,
+        events: Sequence[Any],
+        after: Callable[[], None] | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        stamps = _claim.get()
+        if stamps is not None and after is not None and not stamps[1]:
+            stamps[1] = time.monotonic_ns()
+            answer = after
+
+            def timed_after() -> None:
+                answer()
+                stamps[2] = time.monotonic_ns()
+                _records.append(stamps)
+
+            after = timed_after
+        return original_commit(self, events, after, *args, **kwargs)
+
+    casework.HANDLERS[Claim] = timed_claim
+    Service.commit = commit  # type: ignore[method-assign]
+
+    def dump() -> None:
+        with open(out, "w", encoding="utf-8") as f:
+            for entered, submitted, answered in _records:
+                f.write(json.dumps({"in": entered, "submit": submitted, "out": answered}) + "\n")
+
+    atexit.register(dump)
+
+
+def main() -> None:
+    args = sys.argv[1:]
+    if len(args) < 2 or args[1] != "--":
+        raise SystemExit("usage: python -m bench.claim_timer OUT.jsonl -- <chatserver.cli args>")
+    install(args[0])
+    from chatserver.cli import main as cli_main
+
+    sys.exit(cli_main(args[2:]))
+
+
+if __name__ == "__main__":
+    main()
