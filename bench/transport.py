@@ -625,6 +625,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--duration", type=float, help="seconds per load point")
     parser.add_argument("--idle", type=int, help="idle connections to open")
     parser.add_argument(
+        "--rates",
+        help="comma-separated offered rates in msgs/s (default 2000,5000,10000; "
+        "more points give a fuller latency curve, bench/plot_latency.py)",
+    )
+    parser.add_argument(
         "--servers",
         help=f"comma-separated subset of {','.join(s.name for s in SERVERS)} "
         "(the first named is the baseline)",
@@ -660,6 +665,9 @@ def main(argv: list[str] | None = None) -> int:
         plan = replace(plan, idle_connections=args.idle)
     if args.retries is not None:
         plan = replace(plan, retries=max(0, args.retries))
+    if args.rates:
+        rates = tuple(float(r) for r in args.rates.split(",") if r.strip())
+        plan = replace(plan, rates=tuple(sorted(set(rates))))
     if not args.no_pin:
         server_cpus, load_cpus = default_pinning()
         plan = replace(plan, server_cpus=server_cpus, load_cpus=load_cpus)

@@ -99,7 +99,8 @@ async def on_send(svc: Service, s: ClientSession, f: Send) -> None:
 
     # A resend of a known cid commits nothing; its ack still waits until the
     # original is durable (the empty job sits behind it in the writer's queue).
-    svc.commit(posted.events, ack, extra=extra)
+    # No Future: nothing here awaits the commit (Service.enqueue).
+    svc.enqueue(posted.events, ack, extra=extra)
 
 
 async def _check_attachment(svc: Service, room: str, att: str) -> None:

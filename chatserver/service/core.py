@@ -58,7 +58,7 @@ from chatserver.store.reader import Reader
 from chatserver.store.records import Op
 from chatserver.store.writer import StoreBusy, StoreFailed, Writer
 from chatserver.triage import TriageError, TriagePlugin, TriageSession, load_plugin
-from protocol.codec import encode
+from protocol.codec import encode, encode_message
 from protocol.errors import CloseCode, ErrorCode
 from protocol.frames import CaseInfo, CaseUpdate, Frame, Message, Receipt
 
@@ -77,6 +77,8 @@ _origin: contextvars.ContextVar[tuple[ClientSession, int | None] | None] = conte
 class _Commit:
     events: Sequence[Event]
     after: Callable[[], None] | None = None
+    # Who to answer if the commit is lost (``Service.enqueue``, no future).
+    origin: tuple[ClientSession, int | None] | None = None
 
 
 @dataclass(slots=True)
@@ -143,6 +145,7 @@ class Service:
         self.ready = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._cid_loads: dict[str, asyncio.Future[None]] = {}
+        self._messages_by_role: dict[str, Any] = {}
         self.metrics.add_collector(self._collect)
 
     # ------------------------------------------------------------ life cycle
@@ -170,6 +173,7 @@ class Service:
             on_commit=self._published,
             on_failure=self._store_failed,
             on_batch=self._batch_observed,
+            on_lost=self._lost,
         )
         self.writer.start()
         self.reader = await Reader.open(self.db_path)
@@ -369,9 +373,35 @@ class Service:
             fut.add_done_callback(lambda f: self._commit_failed(f, s, re))
         return fut
 
+    def enqueue(
+        self,
+        events: Sequence[Event],
+        after: Callable[[], None] | None = None,
+        extra: Iterable[Op] = (),
+    ) -> None:
+        """``commit`` for the hot path (a chat message): no Future to await,
+        no audit rows. Publishing and ``after`` run once committed exactly as
+        with ``commit``; if the commit fails, the request that caused it is
+        answered ``unavailable`` (``_lost``)."""
+        if not self.accepting:
+            raise StoreFailed("the server is shutting down")
+        ops = persist.ops_for(events)
+        ops.extend(extra)
+        notices = self.notices.ops_for(events)
+        if notices:
+            ops.extend(notices)
+            after = _then(after, self.outbox.poke)
+        self.writer.enqueue(ops, _Commit(events, after, _origin.get()))
+
     def _commit_failed(self, fut: asyncio.Future[None], s: ClientSession, re: int | None) -> None:
         if not fut.cancelled() and fut.exception() is not None:
             self.reject(s, ErrorCode.unavailable, "the server cannot store anything now", re)
+
+    def _lost(self, payloads: list[_Commit]) -> None:
+        for p in payloads:
+            if p.origin is not None:
+                s, re = p.origin
+                self.reject(s, ErrorCode.unavailable, "the server cannot store anything now", re)
 
     def _published(self, payloads: list[_Commit]) -> None:
         for p in payloads:
@@ -396,8 +426,11 @@ class Service:
             room = self.state.rooms.get(m.room)
             if room is not None:
                 room.mark_committed(m)
-            self.hub.to_room(m.room, encode(message_frame(m)))
-            self.metrics.messages.labels(m.role).inc()
+            self.hub.to_room(m.room, message_bytes(m))
+            by_role = self._messages_by_role.get(m.role)
+            if by_role is None:  # label children cached: .labels() per message is dear
+                by_role = self._messages_by_role[m.role] = self.metrics.messages.labels(m.role)
+            by_role.inc()
         elif isinstance(ev, ReadMoved):
             self.hub.to_room(ev.room, encode(Receipt(room=ev.room, who=ev.who, seq=ev.seq)))
         elif isinstance(ev, CaseChanged):
@@ -593,6 +626,14 @@ def _then(first: Callable[[], None] | None, second: Callable[[], None]) -> Calla
         second()
 
     return both
+
+
+def message_bytes(m: ChatMessage) -> bytes:
+    """``encode(message_frame(m))`` without building the frame: once per
+    committed message."""
+    return encode_message(
+        m.room, m.seq, m.cid, m.sender, m.name, m.role, m.text, m.ts, m.att, m.kind
+    )
 
 
 def message_frame(m: ChatMessage) -> Message:

@@ -12,6 +12,11 @@ later submit raises ``StoreFailed``, and ``on_failure`` tells the server so it
 refuses writes and reports unhealthy. Memory may then be ahead of disk, so
 the only way forward is a restart, which rebuilds memory from disk.
 
+``enqueue`` is ``submit`` without a future, for commands whose only
+follow-up is ``on_commit`` (a chat message's ack and fan-out): one Future and
+one done-callback fewer per command. If its batch fails, its payload goes to
+``on_lost`` (after ``on_failure``) so the request still gets an answer.
+
 Why a thread of our own rather than aiosqlite for writes: aiosqlite makes one
 thread hop per statement; a batch mixes statements of several kinds, so one
 hop per batch is what makes group commit pay (docs/decisions/0002-store-writer.md).
@@ -52,7 +57,7 @@ class StoreBusy(Exception):
 class _Job:
     ops: Sequence[Op]
     payload: Any
-    future: asyncio.Future[None]
+    future: asyncio.Future[None] | None
 
 
 @dataclass(slots=True)
@@ -72,6 +77,7 @@ class Writer:
         on_commit: Callable[[list[Any]], None] | None = None,
         on_failure: Callable[[BaseException], None] | None = None,
         on_batch: Callable[[int, float], None] | None = None,
+        on_lost: Callable[[list[Any]], None] | None = None,
         max_batch: int = DEFAULT_MAX_BATCH,
         max_pending: int = DEFAULT_MAX_PENDING,
     ) -> None:
@@ -84,6 +90,7 @@ class Writer:
         self._on_commit = on_commit
         self._on_failure = on_failure
         self._on_batch = on_batch
+        self._on_lost = on_lost
         self.max_batch = max_batch
         self.max_pending = max_pending
         self.failed: BaseException | None = None
@@ -99,17 +106,29 @@ class Writer:
 
     def submit(self, ops: Sequence[Op], payload: Any = None) -> asyncio.Future[None]:
         """Queue ops for the next batch; the future resolves after COMMIT."""
+        self._check(ops)
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Job(ops, payload, fut))
+        self._pending_ops += len(ops)
+        self._wakeup.set()
+        return fut
+
+    def enqueue(self, ops: Sequence[Op], payload: Any) -> None:
+        """Queue ops for the next batch without a future: once committed the
+        payload goes to ``on_commit`` like any other; if the batch fails it
+        goes to ``on_lost`` (after ``on_failure``)."""
+        self._check(ops)
+        self._queue.append(_Job(ops, payload, None))
+        self._pending_ops += len(ops)
+        self._wakeup.set()
+
+    def _check(self, ops: Sequence[Op]) -> None:
         if self.failed is not None:
             raise StoreFailed("storage has failed; the server accepts no writes")
         if self.closing:
             raise StoreFailed("the store is shutting down")
         if self._pending_ops + len(ops) > self.max_pending:
             raise StoreBusy(f"{self._pending_ops} operations already wait to be written")
-        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Job(ops, payload, fut))
-        self._pending_ops += len(ops)
-        self._wakeup.set()
-        return fut
 
     async def write(self, ops: Sequence[Op], payload: Any = None) -> None:
         await self.submit(ops, payload)
@@ -156,8 +175,9 @@ class Writer:
                 except Exception:  # publishing must not undo a commit; log and go on
                     log.exception("on_commit callback failed")
             for job in jobs:
-                if not job.future.done():
-                    job.future.set_result(None)
+                fut = job.future
+                if fut is not None and not fut.done():
+                    fut.set_result(None)
 
     def _take_batch(self) -> list[_Job]:
         jobs = [self._queue.popleft()]
@@ -195,9 +215,16 @@ class Writer:
         self.failed = error
         log.critical("STORE COMMIT FAILED, server stops accepting writes: %r", error)
         failure = StoreFailed(f"commit failed: {type(error).__name__}")
+        lost = []
         for job in [*jobs, *self._queue]:
-            if not job.future.done():
-                job.future.set_exception(failure)
+            fut = job.future
+            if fut is None:
+                if job.payload is not None:
+                    lost.append(job.payload)
+            elif not fut.done():
+                fut.set_exception(failure)
         self._queue.clear()
         if self._on_failure is not None:
             self._on_failure(error)
+        if lost and self._on_lost is not None:
+            self._on_lost(lost)

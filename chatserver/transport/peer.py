@@ -10,10 +10,32 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
 
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from protocol.errors import CloseCode
+
+# Where ``with_raw_send`` leaves the server's own ASGI ``send`` in a WebSocket scope.
+RAW_SEND = "chatserver.raw_send"
+
+
+def with_raw_send(app: ASGIApp) -> ASGIApp:
+    """Wrap the app so each WebSocket scope carries the server's ``send``:
+    the outbox then writes frames through it directly, not through
+    starlette's ``WebSocket.send`` (state checks) and its exception
+    middleware's wrapper of ``send``, two coroutine layers per frame.
+    Without the wrapper (starlette's TestClient) frames go through
+    ``WebSocket.send_bytes``."""
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            scope[RAW_SEND] = send
+        await app(scope, receive, send)
+
+    return wrapped
 
 
 class WsPeer:
@@ -66,6 +88,7 @@ class WsPeer:
         """Send queued frames until closed; then send the close frame."""
         ws = self.ws
         out = self._out
+        raw: Callable[[MutableMapping[str, Any]], Awaitable[None]] | None = ws.scope.get(RAW_SEND)
         try:
             while True:
                 await self._ready.wait()
@@ -75,7 +98,10 @@ class WsPeer:
                 while out:
                     data = out.popleft()
                     self._bytes -= len(data)
-                    await ws.send_bytes(data)
+                    if raw is not None:
+                        await raw({"type": "websocket.send", "bytes": data})
+                    else:
+                        await ws.send_bytes(data)
                 if self.close_code is not None:
                     break
             with contextlib.suppress(Exception):

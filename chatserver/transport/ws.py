@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import Any
 
 from starlette.websockets import WebSocket
 
@@ -32,6 +33,9 @@ class Connections:
 
     def __init__(self) -> None:
         self.peers: set[WsPeer] = set()
+        # chatserver_frames_received_total's child per frame type: .labels()
+        # per frame costs a lock and a tuple (docs/decisions/0003-durable-path.md).
+        self.frames_in: dict[str, Any] = {}
 
     async def sweep(self, svc: Service, interval: float = 2.0) -> None:
         limits = svc.config.limits
@@ -65,7 +69,7 @@ async def endpoint(ws: WebSocket) -> None:
     try:
         session = await _handshake(svc, ws, peer)
         if session is not None:
-            await _serve(svc, ws, peer, session)
+            await _serve(svc, ws, peer, session, conns.frames_in)
     finally:
         conns.peers.discard(peer)
         if session is not None:
@@ -163,7 +167,9 @@ async def _handshake(svc: Service, ws: WebSocket, peer: WsPeer) -> ClientSession
     return session
 
 
-async def _serve(svc: Service, ws: WebSocket, peer: WsPeer, s: ClientSession) -> None:
+async def _serve(
+    svc: Service, ws: WebSocket, peer: WsPeer, s: ClientSession, frames_in: dict[str, Any]
+) -> None:
     clock = svc.clock
     metrics = svc.metrics
     while True:
@@ -181,7 +187,10 @@ async def _serve(svc: Service, ws: WebSocket, peer: WsPeer, s: ClientSession) ->
             if s.strikes > MAX_STRIKES:
                 peer.close(CloseCode.protocol_violation, "too many bad frames")
             continue
-        metrics.frames_in.labels(frame.TYPE).inc()
+        counter = frames_in.get(frame.TYPE)
+        if counter is None:
+            counter = frames_in[frame.TYPE] = metrics.frames_in.labels(frame.TYPE)
+        counter.inc()
         if not isinstance(frame, Ping) and not s.bucket.allow(now):
             svc.reject(s, ErrorCode.rate_limited, "too many commands", getattr(frame, "id", None))
             s.strikes += 1

@@ -285,6 +285,65 @@ async def test_failed_commit_stops_all_writes(
     assert stored_users(path) == ["u0"]
 
 
+# -- enqueue: no future -------------------------------------------------------
+
+
+async def test_enqueued_jobs_publish_in_order_with_submitted_ones(
+    make_writer: WriterFactory, gate: Gate, path: Path
+) -> None:
+    published: list[Any] = []
+    w = make_writer(on_commit=published.extend)
+    first = w.submit([gate.op], payload="first")
+    await gate.reached()
+    w.enqueue([user(1)], "a")
+    assert published == [] and stored_users(path) == []  # nothing before its commit
+    last = w.submit([user(2)], payload="b")
+    w.enqueue([], "c")  # an empty job (a resent cid) waits behind the others
+    gate.open()
+    await first
+    await last
+    await w.write([])
+    assert published == ["first", "a", "b", "c"]
+    assert stored_users(path) == ["u1", "u2"]
+
+
+async def test_enqueue_is_bounded_like_submit(make_writer: WriterFactory) -> None:
+    w = make_writer(max_pending=1)
+    w.enqueue([user(1)], "a")
+    with pytest.raises(StoreBusy):
+        w.enqueue([user(2)], "b")
+
+
+async def test_lost_payloads_are_handed_back_after_the_failure(
+    make_writer: WriterFactory, gate: Gate, path: Path
+) -> None:
+    calls: list[tuple[str, Any]] = []
+    w = make_writer(
+        max_batch=3,
+        on_failure=lambda e: calls.append(("failure", type(e).__name__)),
+        on_lost=lambda payloads: calls.append(("lost", payloads)),
+        on_commit=lambda payloads: calls.append(("commit", payloads)),
+    )
+    first = w.submit([gate.op, user(0)], payload="ok")
+    await gate.reached()
+    w.enqueue([user(0)], "clash")  # same primary key as the first job
+    w.enqueue([user(5), user(6)], "queued")  # in the same batch, rolled back with it
+    behind = w.submit([user(7)], payload="with future")  # the next batch, never run
+    w.enqueue([user(8)], None)  # no payload: nothing to hand back
+    gate.open()
+    await first
+    with pytest.raises(StoreFailed, match="commit failed: IntegrityError"):
+        await behind
+    assert calls == [
+        ("commit", ["ok"]),
+        ("failure", "IntegrityError"),
+        ("lost", ["clash", "queued"]),
+    ]
+    assert stored_users(path) == ["u0"]
+    with pytest.raises(StoreFailed, match="accepts no writes"):
+        w.enqueue([user(9)], "late")
+
+
 # -- shutdown ----------------------------------------------------------------
 
 

@@ -24,6 +24,7 @@ from chatserver.domain.clock import Clock
 from chatserver.service.core import Service
 from chatserver.store import db, migrate
 from chatserver.transport.app import create_app
+from chatserver.transport.peer import with_raw_send
 
 PATIENT = "198501012382"
 CHILD = "201701012393"
@@ -60,7 +61,7 @@ async def running_server(
     db_path = str(db_path)
     prepare_db(db_path)
     service = Service(cfg or config_mod.default(), db_path, clock)
-    app = create_app(service)
+    app = with_raw_send(create_app(service))
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
