@@ -181,6 +181,7 @@ def measure(
     source_addrs: Sequence[str],
     seed: str,
     setup_seconds: float,
+    idle_seconds: float = IDLE_SAMPLE,
 ) -> IdleResult:
     with ServerProc(argv, ready_timeout=120.0, stop_timeout=20.0) as proc:
         time.sleep(0.5)
@@ -209,7 +210,7 @@ def measure(
             cpu1 = read_cpu_seconds(proc.pid)
             after = settled_rss(proc.pid)
             c0, w0 = read_cpu_seconds(proc.pid), time.monotonic()
-            time.sleep(IDLE_SAMPLE)
+            time.sleep(idle_seconds)
             idle_cpu = (read_cpu_seconds(proc.pid) - c0) / (time.monotonic() - w0)
             workers.send_all(("close", 0))
             workers.expect_all("closed", CONNECT_TIMEOUT)
@@ -293,6 +294,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--procs", type=int, default=4, help="client processes")
     parser.add_argument("--sources", type=int, default=0, help="source addresses (0: auto)")
     parser.add_argument("--servers", default="bare,chatserver", help="first is the baseline")
+    parser.add_argument(
+        "--idle-seconds", type=float, default=IDLE_SAMPLE, help="idle CPU sampled this long"
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.count <= MAX_COUNT:
         parser.error(f"--count must be in [1, {MAX_COUNT}]")
@@ -334,6 +338,7 @@ def main(argv: list[str] | None = None) -> int:
                     source_addrs=addrs,
                     seed=seed,
                     setup_seconds=setup_s,
+                    idle_seconds=max(0.1, min(args.idle_seconds, 60.0)),
                 )
             except LoadError as exc:
                 print(json.dumps({"bench": "scale_idle", "server": server, "error": str(exc)}))

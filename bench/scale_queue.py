@@ -641,9 +641,9 @@ async def _live(
         kind, connected = await asyncio.wait_for(asyncio.to_thread(parent.recv), 300)
         if kind != "ready":
             raise RuntimeError(f"sample process: {kind} {connected}")
-        await asyncio.sleep(SETTLE_S)
+        await asyncio.sleep(args.settle)
         c0, w0 = read_cpu_seconds(pid), time.monotonic()
-        await asyncio.sleep(3.0)
+        await asyncio.sleep(min(3.0, args.settle))
         quiet_cpu = (read_cpu_seconds(pid) - c0) / (time.monotonic() - w0)
         a_start = time.monotonic_ns()
         a, load_a = await _measured("A", metrics, pid, staff, patient, args)
@@ -689,11 +689,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--arrival-rate", type=float, default=DEFAULTS["arrival_rate"])
     parser.add_argument("--duration", type=float, default=DEFAULTS["duration"])
     parser.add_argument("--ticks", type=int, default=10, help="in-process ticks after the first")
+    parser.add_argument(
+        "--settle", type=float, default=SETTLE_S, help="seconds for the sample's first frames"
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.cases <= MAX_CASES or not 0 < args.duration <= MAX_DURATION:
         parser.error(f"--cases in [1, {MAX_CASES}], --duration in (0, {MAX_DURATION}]")
     if not 1 <= args.sample <= min(args.cases, 15_000) or args.staff < 1 or args.claim_rate <= 0:
         parser.error("--sample in [1, min(cases, 15000)], --staff ≥ 1, --claim-rate > 0")
+    if not 0.5 <= args.settle <= 60:
+        parser.error("--settle in [0.5, 60]")
     if args.claim_rate * args.duration * 2 >= args.cases:
         parser.error("more claims than waiting cases: lower --claim-rate or --duration")
     stop_on_sigterm()

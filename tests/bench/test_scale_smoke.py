@@ -27,7 +27,9 @@ def _run(*argv: str) -> tuple[list[dict[str, Any]], str]:
 
 
 def test_scale_idle_tiny() -> None:
-    lines, out = _run("bench.scale_idle", "--count=60", "--procs=1", "--sources=2")
+    lines, out = _run(
+        "bench.scale_idle", "--count=60", "--procs=1", "--sources=2", "--idle-seconds=0.5"
+    )
     results = [line for line in lines if "server" in line]
     assert [r["server"] for r in results] == ["bare", "chatserver"]
     for r in results:
@@ -49,6 +51,7 @@ def test_scale_queue_tiny() -> None:
         "--arrival-rate=2",
         "--duration=2",
         "--ticks=2",
+        "--settle=2.5",
     )
     in_process = [line for line in lines if line.get("part") == "in_process"]
     assert [p["connected"] for p in in_process] == [400, 20]
