@@ -38,6 +38,72 @@ def with_raw_send(app: ASGIApp) -> ASGIApp:
     return wrapped
 
 
+class DirectWriter:
+    """Writes a binary frame at once, on the caller's stack, when uvicorn's
+    ``websockets-sansio`` ``send`` would not have to wait: the same two steps
+    its ``send`` takes for ``websocket.send`` (``conn.send_binary``, then one
+    ``transport.write``), without a task switch to the outbox's writer.
+
+    ``try_send`` says False, having sent nothing, whenever ``send`` would
+    suspend or refuse: the transport paused writing (flow control), the
+    connection is not open, or anything unexpected; the frame then takes the
+    ordinary path through the outbox. Found only when ``send`` is exactly
+    uvicorn's ``WebSocketsSansIOProtocol.send`` with the attributes used here
+    (uvicorn 0.55), so another implementation or version just goes without
+    (tests/transport/test_direct_send.py notices that)."""
+
+    __slots__ = ("_proto",)
+
+    def __init__(self, proto: Any) -> None:
+        self._proto = proto
+
+    def try_send(self, data: bytes) -> bool:
+        p = self._proto
+        if (
+            p.disconnected
+            or p.close_sent
+            or not p.handshake_complete
+            or p.initial_response is not None
+            or not p.writable.is_set()
+        ):
+            return False
+        try:
+            p.conn.send_binary(data)  # raises before sending anything if not open
+        except Exception:
+            return False
+        p.transport.write(b"".join(p.conn.data_to_send()))
+        return True
+
+
+_DIRECT_ATTRS = (
+    "disconnected",
+    "close_sent",
+    "handshake_complete",
+    "initial_response",
+    "writable",
+    "conn",
+    "transport",
+)
+
+
+def direct_writer(send: Any) -> DirectWriter | None:
+    """A DirectWriter for the connection behind uvicorn's ``send``, or None."""
+    try:
+        from uvicorn.protocols.websockets.websockets_sansio_impl import (
+            WebSocketsSansIOProtocol,
+        )
+    except ImportError:  # pragma: no cover - uvicorn is a dependency
+        return None
+    proto = getattr(send, "__self__", None)
+    if type(proto) is not WebSocketsSansIOProtocol:
+        return None
+    if getattr(send, "__func__", None) is not WebSocketsSansIOProtocol.send:
+        return None
+    if not all(hasattr(proto, name) for name in _DIRECT_ATTRS):
+        return None
+    return DirectWriter(proto)
+
+
 class WsPeer:
     def __init__(self, ws: WebSocket, max_frames: int, max_bytes: int, now: float) -> None:
         self.ws = ws
@@ -46,6 +112,11 @@ class WsPeer:
         self._out: deque[bytes] = deque()
         self._bytes = 0
         self._ready = asyncio.Event()
+        # Frames go straight to the socket while nothing waits in the outbox
+        # (``push``); the writer task only drains what piled up behind a paused
+        # transport. ``_sending``: the task holds a frame it has not yet sent.
+        self._direct = direct_writer(ws.scope.get(RAW_SEND))
+        self._sending = False
         self.close_code: int | None = None
         self.close_reason = ""
         self._drain = True
@@ -60,6 +131,9 @@ class WsPeer:
 
     def push(self, data: bytes) -> None:
         if self.close_code is not None:
+            return
+        direct = self._direct
+        if direct is not None and not self._out and not self._sending and direct.try_send(data):
             return
         if len(self._out) >= self.max_frames or self._bytes + len(data) > self.max_bytes:
             self.close(CloseCode.slow_consumer, "outbox full: reconnect and resume", drain=False)
@@ -98,10 +172,12 @@ class WsPeer:
                 while out:
                     data = out.popleft()
                     self._bytes -= len(data)
+                    self._sending = True
                     if raw is not None:
                         await raw({"type": "websocket.send", "bytes": data})
                     else:
                         await ws.send_bytes(data)
+                    self._sending = False
                 if self.close_code is not None:
                     break
             with contextlib.suppress(Exception):

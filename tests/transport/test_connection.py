@@ -15,6 +15,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from chatserver.config import Config, LimitsConfig, default
+from chatserver.transport.peer import WsPeer
 from clients.sdk import Client, login_patient, login_staff
 from protocol import codec
 from protocol.errors import CloseCode
@@ -143,7 +144,10 @@ async def test_idle_and_silent_connections_are_closed(tmp_path: Path) -> None:
 
 async def test_slow_reader_is_disconnected_and_resumes(tmp_path: Path) -> None:
     # The byte bound trips for the follower that does not read (4,000-character
-    # messages); the sender's small acks stay far below both bounds.
+    # messages); the sender's small acks stay far below both bounds. Frames
+    # go straight to the socket while it takes them (WsPeer.push), so the
+    # outbox fills only once the kernel's buffers and the transport's are
+    # full: keep sending until the server has closed the follower.
     cfg = _config(outbox_frames=5000, outbox_bytes=256 * 1024, rate=100_000, burst=100_000)
     async with _server(tmp_path, cfg) as srv:
         patient = Client(srv.ws, await login_patient(srv.base, PATIENT))
@@ -155,12 +159,20 @@ async def test_slow_reader_is_disconnected_and_resumes(tmp_path: Path) -> None:
         await nurse.request(Claim(id=0, case=room))
         # A raw follower that never reads.
         async with connect(srv.ws, max_queue=1) as lazy:
+            before = {s.id for s in srv.service.hub.sessions()}
             await _hello(srv, lazy, await login_patient(srv.base, PATIENT))
+            [follower] = [s for s in srv.service.hub.sessions() if s.id not in before]
             await lazy.send(codec.encode(Subscribe(id=1, room=room)))
             lazy.transport.pause_reading()
             text = "x" * 4000
-            acks = await asyncio.gather(*(patient.send(room, text) for _ in range(600)))
-            assert acks[-1].seq == 600 and patient.reconnects == 0
+            sent = 0
+            closing = follower.peer
+            assert isinstance(closing, WsPeer)
+            while closing.close_code is None and sent < 10_000:  # ~40 MB at most
+                acks = await asyncio.gather(*(patient.send(room, text) for _ in range(200)))
+                sent += 200
+                assert acks[-1].seq == sent and patient.reconnects == 0
+            assert closing.close_code == CloseCode.slow_consumer
             lazy.transport.resume_reading()
             assert await _closed_with(lazy) == CloseCode.slow_consumer
         await patient.close()
