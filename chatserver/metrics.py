@@ -15,6 +15,8 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+# Waits for a first staff reply: minutes to days (targets 15 min, 1 h, 4 h, the staffed day).
+WAIT_BUCKETS = (60, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400, 259200, 604800)
 
 
 class Metrics:
@@ -97,6 +99,26 @@ class Metrics:
             "chatserver_sms_total",
             "SMS send attempts, by result (sent, retry, failed)",
             ["result"],
+            registry=r,
+        )
+
+        self.first_reply_wait = Histogram(
+            "chatserver_first_reply_wait_seconds",
+            "Wait from entering the queue to the first staff reply, by pool and urgency",
+            ["pool", "urgency"],
+            registry=r,
+            buckets=WAIT_BUCKETS,
+        )
+        self.first_reply_within_target = Counter(
+            "chatserver_first_reply_within_target_total",
+            "First staff replies given by the case's deadline, by pool and urgency",
+            ["pool", "urgency"],
+            registry=r,
+        )
+        self.cases_closed = Counter(
+            "chatserver_cases_closed_total",
+            "Cases ended, by pool and outcome (close outcome codes, 'redirected')",
+            ["pool", "outcome"],
             registry=r,
         )
 

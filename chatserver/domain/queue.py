@@ -90,6 +90,21 @@ class PoolQueue:
                 break
         return earliest
 
+    def earliest_deadlines(self) -> dict[Urgency, int]:
+        """The earliest deadline of each urgency that waits. Outside the U1
+        band the order is by deadline, so the walk stops once every urgency
+        in ``counts`` was seen: usually a few cases, not the whole queue."""
+        out: dict[Urgency, int] = {}
+        wanted = len(self.counts)
+        for _, _, _, case_id in self._sorted:
+            w = self._entries[case_id]
+            seen = out.get(w.urgency)
+            if seen is None or w.deadline < seen:
+                out[w.urgency] = w.deadline
+                if len(out) == wanted and w.urgency is not Urgency.U1:
+                    break
+        return out
+
     def position(self, case_id: str) -> int:
         """1-based place in line."""
         key = self._keys[case_id]

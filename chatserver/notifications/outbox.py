@@ -34,6 +34,7 @@ class Outbox:
         self.sender = sender
         self.max_attempts = max_attempts
         self.wakeup = asyncio.Event()
+        self.pending = 0  # unsent rows when last looked (chatserver_sms_outbox_pending)
 
     def poke(self) -> None:
         """Something was queued; look now rather than at the next poll."""
@@ -44,6 +45,11 @@ class Outbox:
             sent = await self.send_due()
             if sent:
                 continue
+            # Counted only when idle: the partial index holds pending rows only.
+            rows = await self.svc.reader.query(
+                "SELECT count(*) FROM notifications WHERE status = 'pending'", ()
+            )
+            self.pending = int(rows[0][0]) if rows else 0
             self.wakeup.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wakeup.wait(), IDLE_POLL_S)

@@ -435,6 +435,8 @@ class Service:
             self.hub.to_room(ev.room, encode(Receipt(room=ev.room, who=ev.who, seq=ev.seq)))
         elif isinstance(ev, CaseChanged):
             self.metrics.cases.labels(ev.action).inc()
+            if ev.action in _OBSERVED:
+                self._observe_case(ev)
             if ev.action == "assign":
                 self.waiting.claimed(ev.case.pool, ev.at)
                 self.waiting.forget(ev.case.id)
@@ -548,26 +550,49 @@ class Service:
 
     # ------------------------------------------------------------ metrics
 
+    def _observe_case(self, ev: CaseChanged) -> None:
+        """Once per case, not per frame: the first staff reply's wait and
+        whether it met the deadline; how the case ended."""
+        c = ev.case
+        m = self.metrics
+        if ev.action in ("close", "redirect"):
+            m.cases_closed.labels(c.pool, c.outcome or "none").inc()
+        elif c.first_reply == ev.at and c.enqueued is not None:
+            # "first_reply", or "staff_reply" out of assigned: the first staff
+            # message sets first_reply to its own time (domain/state.py post).
+            urgency = f"U{int(c.urgency)}"
+            m.first_reply_wait.labels(c.pool, urgency).observe(max(0, ev.at - c.enqueued) / 1000)
+            if c.deadline is not None and ev.at <= c.deadline:
+                m.first_reply_within_target.labels(c.pool, urgency).inc()
+
     def _collect(self) -> Iterable[Any]:
         q = gauge("chatserver_queue_length", "Waiting cases", ["pool", "urgency"])
         oldest = gauge(
-            "chatserver_queue_earliest_deadline_seconds",
-            "Earliest deadline among waiting cases (Unix time)",
-            ["pool"],
+            "chatserver_queue_earliest_deadline_timestamp_seconds",
+            "Earliest deadline among waiting cases (Unix time), by pool and urgency",
+            ["pool", "urgency"],
         )
-        for pool, queue in self.state.queues.items():
-            # Kept by the queue as it changes: a scrape must not walk 100,000
-            # waiting cases on the event loop (~100 ms, docs/decisions/0004-scale.md).
-            for u, n in sorted(queue.counts.items()):
-                q.add_metric([pool, f"U{int(u)}"], n)
-            earliest = queue.earliest_deadline()
-            if earliest is not None:
-                oldest.add_metric([pool], earliest / 1000)
+        queues = self.state.queues
+        for pool in sorted(set(self.config.pools) | set(queues)):
+            queue = queues.get(pool)
+            # Counts are kept by the queue as it changes: a scrape must not walk
+            # 100,000 waiting cases on the event loop (docs/decisions/0004-scale.md).
+            counts = queue.counts if queue is not None else {}
+            for u in Urgency:
+                if u.queued:
+                    q.add_metric([pool, f"U{int(u)}"], counts.get(u, 0))
+            if queue is not None:
+                for u, deadline in sorted(queue.earliest_deadlines().items()):
+                    oldest.add_metric([pool, f"U{int(u)}"], deadline / 1000)
         backlog = gauge("chatserver_store_backlog_operations", "Operations waiting to commit", [])
         backlog.add_metric([], self.writer.backlog)
-        outbox = gauge("chatserver_outbox_frames", "Frames queued to clients, all connections", [])
+        outbox = gauge(
+            "chatserver_send_queue_frames", "Frames queued to clients, all connections", []
+        )
         outbox.add_metric([], sum(getattr(s.peer, "backlog", 0) for s in self.hub.sessions()))
-        return [q, oldest, backlog, outbox]
+        sms = gauge("chatserver_sms_outbox_pending", "SMS not yet sent (last look)", [])
+        sms.add_metric([], self.outbox.pending)
+        return [q, oldest, backlog, outbox, sms]
 
     async def _claim_timeouts(self, interval: float = 15.0) -> None:
         """A claimed case with no staff reply in time goes back to its place in
@@ -617,6 +642,10 @@ class Service:
             t0 = time.perf_counter()
             await asyncio.sleep(0.5)
             self.metrics.loop_lag.observe(max(0.0, time.perf_counter() - t0 - 0.5))
+
+
+# Case transitions that metrics look at (cases._observe_case).
+_OBSERVED = frozenset({"close", "redirect", "first_reply", "staff_reply"})
 
 
 def _then(first: Callable[[], None] | None, second: Callable[[], None]) -> Callable[[], None]:
