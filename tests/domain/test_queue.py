@@ -181,6 +181,10 @@ class QueueMachine(RuleBasedStateMachine):
                 counts[w.urgency] = counts.get(w.urgency, 0) + 1
             assert q.counts == counts
             assert q.earliest_deadline() == min((w.deadline for w in entries), default=None)
+            earliest: dict[Urgency, int] = {}
+            for w in entries:
+                earliest[w.urgency] = min(earliest.get(w.urgency, w.deadline), w.deadline)
+            assert q.earliest_deadlines() == earliest
             assert list(q.case_ids()) == [w.case_id for w in entries]
 
     @invariant()

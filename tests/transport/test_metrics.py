@@ -141,3 +141,15 @@ async def test_dashboard_uses_only_exported_names(tmp_path: Path) -> None:
     families = {n for n in types if not n.endswith("_created")}
     on_board = {re.sub(r"_(bucket|count|sum|total)$", "", n) for n in used}
     assert families - on_board == set()
+
+
+async def test_readme_documents_every_family(tmp_path: Path) -> None:
+    readme = (DASHBOARD.parents[1] / "README.md").read_text()
+    documented = set(re.findall(r"^\| `(chatserver_[a-z0-9_]+)` \| (\w+) \|", readme, re.M))
+    _, types = await _journey_and_scrape(tmp_path)
+    exported = {
+        (n + ("_total" if k == "counter" else ""), k)
+        for n, k in types.items()
+        if not n.endswith("_created")
+    }
+    assert documented == exported
