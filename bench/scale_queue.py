@@ -73,6 +73,7 @@ from typing import Any, cast
 import msgpack
 import uvloop
 
+from bench import commit_floor
 from bench.chatserver_driver import _authenticated, _request
 from bench.chatserver_setup import BENCH_PNR, ENTRANCE, POOL, STAFF_PASSWORD, prepare
 from bench.chatserver_setup import staff_username as bench_staff
@@ -680,7 +681,7 @@ async def _live(
     }
 
 
-def main(argv: list[str] | None = None) -> int:
+def _args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.scale_queue", description=__doc__)
     parser.add_argument("--cases", type=int, default=DEFAULTS["cases"])
     parser.add_argument("--sample", type=int, default=DEFAULTS["sample"])
@@ -701,6 +702,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--settle in [0.5, 60]")
     if args.claim_rate * args.duration * 2 >= args.cases:
         parser.error("more claims than waiting cases: lower --claim-rate or --duration")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _args(argv)
     stop_on_sigterm()
     raise_nofile(args.sample + 1000)
     seed = uuid.uuid4().hex
@@ -729,6 +735,9 @@ def main(argv: list[str] | None = None) -> int:
             ready_s = time.monotonic() - t0
             live = uvloop.run(_live(server.port, server.pid, args, seed, indices))
         server_side = _server_side(timings, live["windows"])
+        # The disk's floor under the commit a claim waits for, in the same folder.
+        floor = commit_floor.measure(Path(tmp))
+    print(json.dumps({"bench": "commit_floor", **asdict(floor)}), flush=True)
     print(json.dumps({"bench": "scale_queue", "part": "server_side", **server_side}), flush=True)
     a: Phase = live["a"]
     b: Phase = live["b"]
@@ -769,6 +778,7 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(line), flush=True)
     print()
     line["server_side"] = server_side
+    line["commit_floor"] = asdict(floor)
     print(report(args, every, sampled, line, a, b, stale))
     return 0
 
@@ -841,6 +851,14 @@ def report(
             f"{sb['handler_p50_us']:.0f} µs / {sb['commit_p50_ms']:.3f} ms; "
             f"{sb['handler_p99_us']:.0f} µs / {sb['commit_p99_ms']:.3f} ms",
         ),
+        (
+            "disk floor: one-row commit alone p50 / p99 / max (ms)",
+            trio(
+                line["commit_floor"]["p50_ms"],
+                line["commit_floor"]["p99_ms"],
+                line["commit_floor"]["max_ms"],
+            ),
+        ),
         ("A / B: ping round trip p50 (ms)", f"{a.ping_p50_ms:.3f} / {b.ping_p50_ms:.3f}"),
         (
             "A / B: group commit mean; max ≤ (ms)",
@@ -902,7 +920,8 @@ def report(
             "claim p99 ≤ 1 ms (server side)",
             f"in the server p99 {sa['p99_ms']:.2f} ms (A), {sb['p99_ms']:.2f} ms (B), of "
             f"which waiting for the group commit p99 {sb['commit_p99_ms']:.2f} ms (B); client "
-            f"round trip p99 {a.claim_p99_ms:.2f} / {b.claim_p99_ms:.2f} ms",
+            f"round trip p99 {a.claim_p99_ms:.2f} / {b.claim_p99_ms:.2f} ms; disk floor (one "
+            f"one-row commit alone) p99 {line['commit_floor']['p99_ms']:.2f} ms",
             server_p99 <= TARGET_CLAIM_P99_MS,
         ),
         (

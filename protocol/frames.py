@@ -81,7 +81,7 @@ TimeMs = Annotated[int, Int(0, MAX_SEQ), "Milliseconds since 1970-01-01T00:00:00
 CaseId = Annotated[str, Str(MAX_ID, 1), "Case id"]
 
 ROLES = ("patient", "guardian", "staff", "consultant", "system")
-CLIENT_KINDS = ("widget", "desktop", "sdk", "bench")
+CLIENT_KINDS = ("widget", "desktop", "sdk", "bench", "other")
 MESSAGE_KINDS = ("text", "photo_request", "system")
 CLOSE_OUTCOMES = ("advice", "booked", "referred", "transferred", "conduct", "no_answer")
 CASE_STATES = (
@@ -205,6 +205,8 @@ class Subject(Record):
 @record
 @dataclass(frozen=True, slots=True)
 class Option(Record):
+    """One answer a choice question offers: send its `code`, show its `text`."""
+
     code: Annotated[str, Str(MAX_ID, 1), "Answer code to send"]
     text: Annotated[str, Str(MAX_NAME), "Answer text to show"]
 
@@ -279,6 +281,8 @@ class Phrase(Record):
 @record
 @dataclass(frozen=True, slots=True)
 class StaffInfo(Record):
+    """A staff member a consult can be addressed to."""
+
     user: UserId
     name: Annotated[str, Str(MAX_NAME), "Display name"]
     roles: Annotated[tuple[str, ...], ListOf(Str(32), 16), "Roles"]
@@ -292,13 +296,19 @@ class StaffInfo(Record):
 class Hello(Frame):
     """First frame on every connection: protocol version and session token.
 
-    The token comes from an HTTP login (see Authentication). The server
-    answers ``welcome`` or closes the connection."""
+    The token comes from an HTTP login (section 2). The server answers
+    ``welcome``, or an ``error`` and a close (section 3). A ``hello`` on a
+    connection that is already in is answered ``already_authenticated``
+    (without ``re``) and changes nothing."""
 
     TYPE: ClassVar[str] = "hello"
     v: Annotated[int, Int(0, 1000), "Protocol version the client speaks"]
     token: Annotated[str, Str(MAX_TOKEN, 1), "Session token from HTTP login"]
-    client: Annotated[str, OneOf(CLIENT_KINDS), "Kind of client (for metrics)"]
+    client: Annotated[
+        str,
+        OneOf(CLIENT_KINDS),
+        "Kind of client, for metrics; clients other than this project's say `other`",
+    ]
     lang: Annotated[str | None, OneOf(("sv", "en")), "Preferred language for server texts"] = None
 
 
@@ -732,7 +742,11 @@ class Page(Frame):
     TYPE: ClassVar[str] = "page"
     re: Re
     room: RoomId
-    msgs: Annotated[tuple[Message, ...], ListOf(Nested(Message), MAX_PAGE), "The messages"]
+    msgs: Annotated[
+        tuple[Message, ...],
+        ListOf(Nested(Message), MAX_PAGE),
+        "The messages, each a whole `msg` frame (with `t`)",
+    ]
     more: Annotated[bool, Bool(), "True if older messages exist"]
 
 
@@ -773,7 +787,11 @@ class CaseList(Frame):
 class CaseUpdate(Frame):
     """A case the user can see was created or changed (answer or push).
 
-    ``re`` is set when this answers case_open or claim."""
+    ``re`` is set when this answers a request: case_open, ask_person,
+    case_continue, claim, retriage, transfer, release or case_close. The same
+    case is also pushed (without ``re``) to every connection of its patient,
+    the guardian who opened it and its assignee, the asking connection
+    included: treat ``case`` frames as "replace the case with this id"."""
 
     TYPE: ClassVar[str] = "case"
     case: Annotated[CaseInfo, Nested(CaseInfo), "The case as it is now"]

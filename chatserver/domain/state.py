@@ -181,12 +181,17 @@ class State:
         case = self._change(case, action, **extra)
         return case, [CaseChanged(case, action, actor.user_id, now, disposition)]
 
-    def ask_person(self, actor: Principal, case_id: str) -> tuple[Case, list[Event]]:
-        """After self-care advice the patient may still talk to a person (as U6)."""
+    def ask_person(
+        self, actor: Principal, case_id: str, window_ms: int
+    ) -> tuple[Case, list[Event]]:
+        """After self-care advice the patient may still talk to a person (as U6),
+        within the window a closed case can be continued in (default 4 days)."""
         now = self.clock.now_ms()
         case = self.visible_case(actor, case_id)
         if case.state is not CaseState.self_care:
             raise DomainError("invalid_state", "only after self-care advice")
+        if case.closed is not None and now - case.closed > window_ms:
+            raise DomainError("invalid_state", "the advice was given too long ago; open a new case")
         case = self._change_fields(case, urgency=Urgency.U6, closed=None)
         return self._enqueue(case, "ask_person", actor.user_id, now)
 

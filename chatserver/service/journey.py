@@ -281,7 +281,8 @@ async def on_triage(svc: Service, s: ClientSession, f: TriageC) -> None:
 
 async def on_ask_person(svc: Service, s: ClientSession, f: AskPerson) -> None:
     p = _patient(s)
-    case, events = svc.state.ask_person(p, f.case)
+    window = svc.config.session.reopen_days * 86_400_000
+    case, events = svc.state.ask_person(p, f.case, window)
     svc.answer_case(s, f.id, case, events)
 
 

@@ -25,7 +25,7 @@ from chatserver.store import records
 from chatserver.store.writer import StoreBusy, StoreFailed
 from chatserver.transport.images import sniff_image
 from chatserver.transport.origins import origin_allowed
-from protocol.errors import ErrorCode
+from protocol.errors import CloseCode, ErrorCode
 
 
 def _svc(request: Request) -> Service:
@@ -120,7 +120,7 @@ async def _login(request: Request, how: Any, data: dict[str, Any]) -> JSONRespon
     try:
         token, principal = await how(svc, data, addr)
     except accounts.LoginRefused as e:
-        status = 429 if e.code is ErrorCode.locked else 401
+        status = {ErrorCode.locked: 429, ErrorCode.bad_request: 400}.get(e.code, 401)
         return error(e.code, e.message, status)
     except (StoreFailed, StoreBusy):
         return error(ErrorCode.unavailable, "cannot log in now; retry shortly", 503)
@@ -142,7 +142,12 @@ async def logout(request: Request) -> JSONResponse:
     if isinstance(who, JSONResponse):
         return who
     token = request.headers["authorization"][7:].strip()
-    await _svc(request).writer.write([records.session_revoke(token_hash(token))])
+    svc = _svc(request)
+    hashed = token_hash(token)
+    await svc.writer.write([records.session_revoke(hashed)])
+    for s in list(svc.hub.users.get(who.user_id, {}).values()):
+        if s.token_hash == hashed:
+            s.peer.close(CloseCode.session_revoked, "logged out")
     return JSONResponse({"ok": True})
 
 

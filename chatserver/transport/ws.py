@@ -13,6 +13,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
+from chatserver.service.auth import token_hash
 from chatserver.service.core import Service
 from chatserver.service.session import ClientSession, TokenBucket
 from chatserver.transport.origins import origin_allowed
@@ -135,6 +136,7 @@ async def _handshake(svc: Service, ws: WebSocket, peer: WsPeer) -> ClientSession
         bucket=TokenBucket(limits.rate, limits.burst, svc.clock.monotonic()),
         addr=client.host if client else None,
         lang=frame.lang or "sv",
+        token_hash=token_hash(frame.token),
     )
     peer.authenticated = True
     svc.hub.attach(session)

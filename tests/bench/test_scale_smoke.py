@@ -73,6 +73,10 @@ def test_scale_queue_tiny() -> None:
     assert live["all_connected_frames_per_s"] > 0 and live["all_connected_core_share"] > 0
     assert "| target | measured | |" in out
     assert "claim p99 ≤ 1 ms" in out
+    (floor,) = [line for line in lines if line.get("bench") == "commit_floor"]
+    assert floor["commits"] == 200
+    assert 0 < floor["p50_ms"] <= floor["p99_ms"] <= floor["max_ms"]
+    assert "disk floor" in out
 
 
 def test_scale_restart_tiny() -> None:

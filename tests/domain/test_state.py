@@ -227,7 +227,7 @@ def test_ask_person_after_self_care(state: State, clock: FakeClock) -> None:
     case = open_triage(state)
     state.triage_done(PATIENT, case.id, "self_care", Urgency.U6, "nurse_1177")
     clock.advance(hours=1)
-    case, events = state.ask_person(PATIENT, case.id)
+    case, events = state.ask_person(PATIENT, case.id, REOPEN_WINDOW_MS)
     assert case.state is CaseState.queued
     assert case.urgency is Urgency.U6
     assert case.enqueued == clock.now_ms()
@@ -238,11 +238,24 @@ def test_ask_person_after_self_care(state: State, clock: FakeClock) -> None:
 def test_ask_person_only_after_self_care(state: State) -> None:
     case = open_triage(state)
     with pytest.raises(DomainError) as err:
-        state.ask_person(PATIENT, case.id)
+        state.ask_person(PATIENT, case.id, REOPEN_WINDOW_MS)
     assert error_code(err) == "invalid_state"
     with pytest.raises(DomainError) as err:
-        state.ask_person(OTHER, case.id)
+        state.ask_person(OTHER, case.id, REOPEN_WINDOW_MS)
     assert error_code(err) == "not_found"
+
+
+def test_ask_person_within_the_window(state: State, clock: FakeClock) -> None:
+    case = open_triage(state)
+    state.triage_done(PATIENT, case.id, "self_care", Urgency.U6, "nurse_1177")
+    clock.advance(hours=4 * 24)
+    assert state.ask_person(PATIENT, case.id, REOPEN_WINDOW_MS)[0].state is CaseState.queued
+    late = open_triage(state)
+    state.triage_done(PATIENT, late.id, "self_care", Urgency.U6, "nurse_1177")
+    clock.advance(hours=4 * 24, minutes=1)
+    with pytest.raises(DomainError) as err:
+        state.ask_person(PATIENT, late.id, REOPEN_WINDOW_MS)
+    assert error_code(err) == "invalid_state"
 
 
 # -- claim -------------------------------------------------------------------

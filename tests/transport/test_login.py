@@ -1,0 +1,101 @@
+"""Logging in and out over HTTP, as docs/PROTOCOL.md section 2 describes it,
+against the real server: status codes and error codes of a refused patient
+login, logout ending the connections of that token only, and a third-party
+client kind."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.error
+import urllib.request
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+import websockets
+from websockets.exceptions import ConnectionClosed
+
+from clients.sdk import login_patient, login_staff
+from protocol.codec import decode_server, encode
+from protocol.frames import Hello, Ping, Pong, Welcome
+from protocol.version import PROTOCOL_VERSION
+from tests.support.server import PATIENT, Running, running_server
+
+
+@pytest_asyncio.fixture
+async def srv(tmp_path: Path) -> AsyncIterator[Running]:
+    async with running_server(tmp_path / "db.sqlite3") as running:
+        yield running
+
+
+def _post(base: str, path: str, body: dict[str, Any], token: str | None = None) -> Any:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    req = urllib.request.Request(
+        base + path, data=json.dumps(body).encode(), headers=headers, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as e:
+        with e:
+            return e.code, json.loads(e.read())
+
+
+async def _refused(srv: Running, body: dict[str, Any]) -> tuple[int, str]:
+    status, answer = await asyncio.to_thread(_post, srv.base, "/api/login/patient", body)
+    return status, answer["error"]["code"]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"pnr": "19850101-2383"}, (400, "bad_request")),  # Luhn check digit wrong
+        ({"pnr": "1985-01-01"}, (400, "bad_request")),  # not a personnummer at all
+        ({}, (400, "bad_request")),  # no pnr
+        ({"pnr": "191212121212"}, (401, "auth_failed")),  # valid, not a test identity
+    ],
+)
+async def test_refused_patient_logins(
+    srv: Running, body: dict[str, Any], expected: tuple[int, str]
+) -> None:
+    assert await _refused(srv, body) == expected
+
+
+async def _connect(srv: Running, token: str, client: str = "sdk") -> websockets.ClientConnection:
+    ws = await websockets.connect(srv.ws, compression=None)
+    await ws.send(encode(Hello(v=PROTOCOL_VERSION, token=token, client=client)))
+    assert isinstance(await _next(ws), Welcome)
+    return ws
+
+
+async def _next(ws: websockets.ClientConnection) -> object:
+    data = await asyncio.wait_for(ws.recv(), 10)
+    assert isinstance(data, bytes)
+    return decode_server(data)
+
+
+async def test_logout_closes_that_tokens_connections_only(srv: Running) -> None:
+    first = await login_patient(srv.base, PATIENT)
+    second = await login_patient(srv.base, PATIENT)  # the same person on another device
+    ws_first, ws_second = await _connect(srv, first), await _connect(srv, second)
+    status, answer = await asyncio.to_thread(_post, srv.base, "/api/logout", {}, first)
+    assert (status, answer) == (200, {"ok": True})
+    with pytest.raises(ConnectionClosed) as closed:
+        await asyncio.wait_for(ws_first.recv(), 10)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4006
+    await ws_second.send(encode(Ping(id=7)))
+    pong = await _next(ws_second)
+    assert isinstance(pong, Pong) and pong.re == 7
+    await ws_second.close()
+    status, answer = await asyncio.to_thread(_post, srv.base, "/api/logout", {}, first)
+    assert (status, answer["error"]["code"]) == (401, "auth_failed")
+
+
+async def test_a_third_party_client_says_other(srv: Running) -> None:
+    ws = await _connect(srv, await login_staff(srv.base, "anna", "demo"), client="other")
+    await ws.close()
