@@ -456,6 +456,7 @@ class _StaffMember:
                 break
         self.inboxes.pop(room, None)
         self.joined.pop(room, None)
+        await client.unsubscribe(room)  # a shift's cases outnumber max_subs
         if outcome == "advice" and self.pool == "nurse_1177" and self.rng.random() < HANDOFF_SHARE:
             await client.request(Transfer(id=0, case=case, pool="physician", note="bedömning"))
             self.st.count("handoffs")

@@ -74,7 +74,6 @@ from protocol.frames import (
     Transfer,
     TypingC,
     TypingS,
-    Unsubscribe,
 )
 
 log = logging.getLogger("chatserver.desk")
@@ -188,11 +187,15 @@ class Connection(QObject):
         self._set_status(OFFLINE)
 
     async def logout(self) -> None:
-        """End the session on the server (the token is revoked), then close."""
-        if self.client is not None:
-            with contextlib.suppress(HttpError, OSError):
-                await post_json(self.base, "/api/logout", {}, token=self.client.token)
+        """Close, then end the session on the server (the token is revoked).
+
+        In this order the server's 4006 close of the token's connections meets
+        a connection that is already closing, not a "session ended" alarm."""
+        token = self.client.token if self.client is not None else None
         await self.close()
+        if token is not None:
+            with contextlib.suppress(HttpError, OSError):
+                await post_json(self.base, "/api/logout", {}, token=token)
 
     def spawn(
         self, coro: Coroutine[Any, Any, Any], on_error: Callable[[str], None] | None = None
@@ -409,10 +412,7 @@ class Connection(QObject):
         self.room_changed.emit(room)
 
     async def unfollow(self, room: str) -> None:
-        client = self.sdk
-        if client.rooms.pop(room, None) is not None and client.connected.is_set():
-            with contextlib.suppress(ServerError, ConnectionLost):
-                await client.request(Unsubscribe(id=0, room=room))
+        await self.sdk.unsubscribe(room)
 
     def room(self, room: str) -> RoomView | None:
         return self.client.rooms.get(room) if self.client is not None else None

@@ -36,6 +36,7 @@ from protocol.frames import (
     Send,
     Subscribe,
     Subscribed,
+    Unsubscribe,
     Welcome,
 )
 from protocol.version import PROTOCOL_VERSION
@@ -168,6 +169,14 @@ class Client:
         reply = await self.request(Subscribe(id=0, room=room, after=view.last))
         assert isinstance(reply, Subscribed)
         return reply
+
+    async def unsubscribe(self, room: str) -> None:
+        """Stop following a room, here and after reconnects (the server allows
+        `welcome.limits.max_subs` at once: a long shift must let rooms go)."""
+        if self.rooms.pop(room, None) is not None and self.connected.is_set():
+            with contextlib.suppress(ServerError, ConnectionLost):
+                await self.request(Unsubscribe(id=0, room=room))
+        self.rooms.pop(room, None)  # a msg in flight before the unsub may have added it again
 
     def send(self, room: str, text: str, att: str | None = None) -> asyncio.Future[Ack]:
         """Queue a message; the future resolves with the server's ack (even

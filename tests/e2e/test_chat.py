@@ -4,10 +4,12 @@ real SQLite file, the SDK)."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from pathlib import Path
 
 import pytest
 
+from chatserver.config import default
 from clients.sdk import Client, ServerError, login_patient, login_staff
 from protocol.frames import CaseList, CaseUpdate, Claim, History, ListCases, OpenCase, Page
 from tests.support.server import PATIENT, running_server
@@ -131,3 +133,29 @@ async def test_other_patient_cannot_reach_room(tmp_path: Path) -> None:
         assert err.value.code == "not_found"
         for c in (patient, nurse, other):
             await c.close()
+
+
+async def test_a_shift_lets_rooms_go(tmp_path: Path) -> None:
+    """More cases in a shift than rooms followed at once: unsubscribe frees the
+    place, stops the room's messages, and is not undone by a reconnect."""
+    cfg = default()
+    cfg = cfg.replace(limits=dataclasses.replace(cfg.limits, max_subs=2))
+    async with running_server(tmp_path / "db.sqlite3", cfg) as srv:
+        patient, nurse = await _patient_and_nurse(srv.base, srv.ws)
+        rooms = [await _open_and_claim(patient, nurse) for _ in range(3)]
+        for room in rooms[:2]:
+            await nurse.subscribe(room)
+        with pytest.raises(ServerError) as full:
+            await nurse.subscribe(rooms[2])
+        assert full.value.code == "limit_reached"
+        await nurse.unsubscribe(rooms[0])
+        await nurse.subscribe(rooms[2])
+        await nurse.drop()  # reconnects and follows rooms 1 and 2 again, not 0
+        await patient.subscribe(rooms[0])
+        await patient.subscribe(rooms[1])
+        await patient.send(rooms[0], "till ett rum ingen sköterska följer")
+        await patient.send(rooms[1], "hej")
+        await asyncio.wait_for(_until(lambda: nurse.rooms[rooms[1]].last == 1), 30)
+        assert rooms[0] not in nurse.rooms
+        await patient.close()
+        await nurse.close()
