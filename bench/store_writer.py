@@ -146,10 +146,11 @@ async def _open_aiosqlite(path: Path) -> aiosqlite.Connection:
     return conn
 
 
-class AiosqliteBatchStore:
-    """Group commit through aiosqlite: one transaction per batch, one hop per statement."""
+class _AiosqliteStore:
+    """A queue drained by one task into an aiosqlite connection; subclasses say
+    how many jobs one round takes and how they are written."""
 
-    name = "aiosqlite_batch"
+    name = ""
 
     def __init__(self) -> None:
         self._conn: aiosqlite.Connection | None = None
@@ -181,15 +182,16 @@ class AiosqliteBatchStore:
                 queue.wakeup.clear()
                 await queue.wakeup.wait()
                 continue
-            batch = [queue.jobs.popleft() for _ in range(min(MAX_BATCH, len(queue.jobs)))]
-            await conn.execute("BEGIN IMMEDIATE")
-            for job in batch:
-                await conn.execute(job.op[0], job.op[1])
-            await conn.execute("COMMIT")
-            self._commits += 1
-            for job in batch:
+            jobs = [queue.jobs.popleft() for _ in range(min(self._round, len(queue.jobs)))]
+            await self._write(conn, jobs)
+            for job in jobs:
                 if not job.future.done():
                     job.future.set_result(None)
+
+    _round = 1
+
+    async def _write(self, conn: aiosqlite.Connection, jobs: list[_Job]) -> None:
+        raise NotImplementedError
 
     async def close(self) -> None:
         self._queue.closing = True
@@ -200,54 +202,29 @@ class AiosqliteBatchStore:
             await self._conn.close()
 
 
-class PerRowStore:
+class AiosqliteBatchStore(_AiosqliteStore):
+    """Group commit through aiosqlite: one transaction per batch, one hop per statement."""
+
+    name = "aiosqlite_batch"
+    _round = MAX_BATCH
+
+    async def _write(self, conn: aiosqlite.Connection, jobs: list[_Job]) -> None:
+        await conn.execute("BEGIN IMMEDIATE")
+        for job in jobs:
+            await conn.execute(job.op[0], job.op[1])
+        await conn.execute("COMMIT")
+        self._commits += 1
+
+
+class PerRowStore(_AiosqliteStore):
     """aiosqlite, one commit per row: each INSERT its own (autocommit) transaction."""
 
     name = "per_row"
 
-    def __init__(self) -> None:
-        self._conn: aiosqlite.Connection | None = None
-        self._queue = _Queue()
-        self._task: asyncio.Task[None] | None = None
-        self._commits = 0
-
-    async def start(self, path: Path) -> None:
-        self._conn = await _open_aiosqlite(path)
-        self._task = asyncio.get_running_loop().create_task(self._run())
-
-    def submit(self, op: Op) -> asyncio.Future[None]:
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.jobs.append(_Job(op, future))
-        self._queue.wakeup.set()
-        return future
-
-    def commits(self) -> int:
-        return self._commits
-
-    async def _run(self) -> None:
-        conn = self._conn
-        assert conn is not None
-        queue = self._queue
-        while True:
-            if not queue.jobs:
-                if queue.closing:
-                    return
-                queue.wakeup.clear()
-                await queue.wakeup.wait()
-                continue
-            job = queue.jobs.popleft()
+    async def _write(self, conn: aiosqlite.Connection, jobs: list[_Job]) -> None:
+        for job in jobs:
             await conn.execute(job.op[0], job.op[1])
             self._commits += 1
-            if not job.future.done():
-                job.future.set_result(None)
-
-    async def close(self) -> None:
-        self._queue.closing = True
-        self._queue.wakeup.set()
-        if self._task is not None:
-            await self._task
-        if self._conn is not None:
-            await self._conn.close()
 
 
 VARIANTS: dict[str, Callable[[], Store]] = {
