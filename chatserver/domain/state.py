@@ -73,6 +73,7 @@ class State:
         self.queues: dict[str, PoolQueue] = {}
         self.names: dict[str, str] = {}  # user id -> display name
         self.by_user: dict[str, set[str]] = {}  # patient or staff id -> case ids
+        self.held: dict[str, set[str]] = {}  # staff id -> open cases assigned to them
         self.consultants: dict[str, frozenset[str]] = {}  # case id -> staff ids
 
     # ------------------------------------------------------------ lookups
@@ -216,11 +217,7 @@ class State:
         now = self.clock.now_ms()
         if not staff.is_staff:
             raise DomainError("forbidden", "only staff can claim cases")
-        mine = sum(
-            1
-            for c in self.by_user.get(staff.user_id, ())
-            if self.cases[c].is_open and self.cases[c].assignee == staff.user_id
-        )
+        mine = len(self.held.get(staff.user_id, ()))
         if mine >= self.max_cases_per_staff:
             raise DomainError("limit_reached", f"you already have {mine} open cases")
         if case_id is None:
@@ -412,10 +409,20 @@ class State:
     # ------------------------------------------------------------ internals
 
     def _put(self, case: Case) -> None:
+        old = self.cases.get(case.id)
         self.cases[case.id] = case
         for uid in (case.patient_id, case.actor_id, case.assignee):
             if uid is not None:
                 self.by_user.setdefault(uid, set()).add(case.id)
+        # Kept as cases change, so a claim's cap check does not walk a shift.
+        if old is not None and old.assignee is not None and old.is_open:
+            held = self.held.get(old.assignee)
+            if held is not None:
+                held.discard(case.id)
+                if not held:
+                    del self.held[old.assignee]
+        if case.assignee is not None and case.is_open:
+            self.held.setdefault(case.assignee, set()).add(case.id)
 
     def _change_fields(self, case: Case, **changes: object) -> Case:
         """Change fields without a state transition (part of a larger command)."""

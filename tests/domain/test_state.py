@@ -7,10 +7,13 @@ No sockets, no sleeps: time moves by FakeClock.advance.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from chatserver.domain import access
 from chatserver.domain.cases import Case, CaseState
@@ -709,3 +712,43 @@ def test_restore_case_requeues_queued_cases(clock: FakeClock) -> None:
     assert [w.case_id for w in restored.queue("vc_nurse").entries()] == [queued.id]
     assert set(restored.rooms) == {queued.room, assigned.room}
     assert [c.id for c in restored.cases_of(NURSE)] == [assigned.id]
+
+
+_STAFF = (NURSE, NURSE2)
+_STEP = st.tuples(
+    st.sampled_from(["open", "claim", "close", "release", "transfer", "reopen"]),
+    st.integers(0, 5),
+    st.integers(0, 1),
+)
+
+
+@given(st.lists(_STEP, max_size=60))
+def test_held_cases_match_a_full_count(steps: list[tuple[str, int, int]]) -> None:
+    """The claim cap reads ``State.held``, kept as cases change; it must always
+    equal counting every open case by its assignee."""
+    ids = itertools.count(1)
+    state = State(FakeClock(), lambda: f"c{next(ids)}", max_cases_per_staff=3)
+    opened: list[str] = []
+    for action, k, j in steps:
+        staff = _STAFF[j]
+        case_id = opened[k % len(opened)] if opened else None
+        with contextlib.suppress(DomainError):
+            if action == "open":
+                opened.append(open_direct(state, who=(PATIENT, OTHER)[j]).id)
+            elif action == "claim":
+                state.claim(staff, case_id, None if case_id else "vc_nurse")
+            elif case_id is None:
+                continue
+            elif action == "close":
+                state.close(staff, case_id, "advice")
+            elif action == "release":
+                state.release(staff, case_id)
+            elif action == "transfer":
+                state.transfer(staff, case_id, "nurse_1177", "")
+            else:
+                state.reopen((PATIENT, OTHER)[j], case_id, REOPEN_WINDOW_MS)
+        counted: dict[str, set[str]] = {}
+        for c in state.cases.values():
+            if c.assignee is not None and c.is_open:
+                counted.setdefault(c.assignee, set()).add(c.id)
+        assert state.held == counted
