@@ -86,6 +86,8 @@ def generate() -> str:
 _CLOSE_ADVICE = {
     CloseCode.normal: "Nothing; the connection ended normally.",
     CloseCode.going_away: "Server restarting: reconnect with backoff, resume, resend unacked.",
+    CloseCode.service_restart: "As 1001: sent by the server's transport to connections that "
+    "had not finished the 1001 close within 2 s of a shutdown.",
     CloseCode.protocol_error: "A client bug: the WebSocket framing was broken.",
     CloseCode.unsupported_data: "A client bug: text frames are not accepted; send binary.",
     CloseCode.policy: "The page's origin is not allowed; do not retry.",

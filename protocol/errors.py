@@ -67,6 +67,7 @@ class CloseCode(enum.IntEnum):
     policy = 1008  # origin not allowed
     too_big = 1009  # frame above the maximum frame size
     internal = 1011
+    service_restart = 1012  # shutting down, and the client did not answer 1001 in time
     auth_failed = 4001  # hello missing, late, or with a bad token: log in again
     unsupported_version = 4002  # hello.v not supported: upgrade the client
     slow_consumer = 4003  # outbox full: the client read too slowly; reconnect and resume

@@ -18,6 +18,7 @@ import dataclasses
 import gc
 import json
 import logging
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -63,6 +64,8 @@ from protocol.errors import CloseCode, ErrorCode
 from protocol.frames import CaseInfo, CaseUpdate, Frame, Message, Receipt
 
 log = logging.getLogger("chatserver.service")
+# How long a shutdown waits for clients to answer the going_away close.
+DRAIN_WAIT_S = 2.0
 
 Handler = Callable[["Service", ClientSession, Any], Awaitable[None]]
 
@@ -168,6 +171,7 @@ class Service:
         finally:
             gc.freeze()
             gc.enable()
+        self._conn = conn
         self.writer = Writer(
             conn,
             on_commit=self._published,
@@ -198,9 +202,14 @@ class Service:
             "recovered %d cases, %d rooms in %.2f s", len(snap.cases), len(snap.heads), self.started
         )
 
-    async def drain(self) -> None:
-        """Refuse new commands, let what was accepted commit, close everyone
-        with going_away so clients reconnect (to the restarted server) and resume."""
+    async def drain(self, wait_s: float = DRAIN_WAIT_S) -> None:
+        """Refuse new commands (``/health`` says 503), let what was accepted
+        commit, close everyone with going_away so clients reconnect (to the
+        restarted server) and resume, and give their close handshakes up to
+        ``wait_s`` to finish before the transport closes what is left (with
+        1012)."""
+        if self.accepting:
+            log.info("shutting down: refusing new commands, closing connections with 1001")
         self.accepting = False
         if self.writer.failed is None and not self.writer.closing:
             # An empty job resolves once everything queued before it committed.
@@ -208,11 +217,24 @@ class Service:
                 await self.writer.submit([])
         for s in self.hub.sessions():
             s.peer.close(CloseCode.going_away, "server restarting")
+        if self.hub.users:
+            gone = asyncio.Event()
+            self.hub.on_empty = gone.set
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(gone.wait(), wait_s)
+            self.hub.on_empty = None
 
     async def stop(self) -> None:
         await self.drain()
         await self.writer.close()
         await self.reader.close()
+        if self.writer.failed is None:
+            # Move the WAL into the database file and remove it, so that after
+            # a clean stop the .sqlite3 file alone holds everything.
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self._conn.close()
+        log.info("stopped: everything accepted is committed; the database is checkpointed")
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:

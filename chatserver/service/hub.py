@@ -8,6 +8,7 @@ room's messages in order, without gaps.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from chatserver.service.session import ClientSession
@@ -43,6 +44,7 @@ class Hub:
     def __init__(self) -> None:
         self.rooms: dict[str, dict[int, Subscription]] = {}
         self.users: dict[str, dict[int, ClientSession]] = {}
+        self.on_empty: Callable[[], None] | None = None  # the last session left (shutdown)
 
     def attach(self, s: ClientSession) -> None:
         self.users.setdefault(s.principal.user_id, {})[s.id] = s
@@ -55,6 +57,8 @@ class Hub:
             peers.pop(s.id, None)
             if not peers:
                 del self.users[s.principal.user_id]
+        if not self.users and self.on_empty is not None:
+            self.on_empty()
 
     def subscribe(self, s: ClientSession, room: str) -> Subscription:
         sub = Subscription(s, room)

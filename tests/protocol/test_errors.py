@@ -51,6 +51,7 @@ CLOSE_CODES = {
     "policy": 1008,
     "too_big": 1009,
     "internal": 1011,
+    "service_restart": 1012,
     "auth_failed": 4001,
     "unsupported_version": 4002,
     "slow_consumer": 4003,
@@ -95,7 +96,9 @@ def test_close_codes_are_stable() -> None:
 def test_close_codes_are_unique_and_sendable() -> None:
     assert len(CloseCode.__members__) == len(CloseCode)
     for code in CloseCode:
-        assert 1000 <= code <= 1011 or 4000 <= code <= 4999, code
+        # 1000-1014: RFC 6455 and the IANA WebSocket Close Code Number
+        # Registry (1012 Service Restart); 4000-4999: private use.
+        assert 1000 <= code <= 1014 or 4000 <= code <= 4999, code
         assert code not in NOT_SENDABLE, code
 
 
