@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
+from chatserver.domain.hours import HoursError, OpeningHours
+
 
 class ConfigError(ValueError):
     pass
@@ -192,14 +194,21 @@ def from_dict(data: dict[str, Any]) -> Config:
     assert isinstance(cfg, Config)
     if not cfg.pools:
         cfg = cfg.replace(pools=default().pools)
+    defaults = ""
     if not cfg.entrances:
         cfg = cfg.replace(entrances=default().entrances)
+        defaults = " (an entrance of the built-in demo: with [pools] set, set [entrances] too)"
     for key, ent in cfg.entrances.items():
         if ent.pool not in cfg.pools:
-            raise ConfigError(f"entrances.{key}.pool: unknown pool {ent.pool!r}")
+            raise ConfigError(f"entrances.{key}.pool: unknown pool {ent.pool!r}{defaults}")
     for key, pool in cfg.pools.items():
         if pool.handover_to and pool.handover_to not in cfg.pools:
             raise ConfigError(f"pools.{key}.handover_to: unknown pool {pool.handover_to!r}")
+        if pool.hours:
+            try:
+                OpeningHours.parse(pool.hours)
+            except HoursError as e:
+                raise ConfigError(f"pools.{key}.hours: {e}") from None
     return cfg
 
 

@@ -25,7 +25,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import ClassVar, Final, Literal, NamedTuple
+from typing import ClassVar, Final, Literal, NamedTuple, cast
 from zoneinfo import ZoneInfo
 
 TZ: Final = ZoneInfo("Europe/Stockholm")
@@ -169,9 +169,10 @@ class OpeningHours:
 
         Keys are days (mon..sun), ranges (mon-fri) and lists of them; values are
         ``HH:MM-HH:MM`` intervals separated by commas, "24:00" for midnight,
-        "closed", or "always". Days not named are closed. The whole spec may be
-        the string "always": around the clock, holidays included unless
-        ``holidays`` says otherwise. Otherwise ``holidays`` defaults to "closed".
+        "closed", or "always". Days not named are closed. The key "holidays"
+        says what public holidays do: "closed" (the default) or "weekend"
+        (Sunday's hours). The whole spec may be the string "always": around the
+        clock, holidays included unless ``holidays`` says otherwise.
         """
         if isinstance(spec, str):
             if spec.strip().lower() != "always":
@@ -180,6 +181,14 @@ class OpeningHours:
             holidays = holidays or "weekend"
         if not isinstance(spec, Mapping) or not spec:
             raise HoursError("opening hours must be a non-empty mapping of days to hours")
+        spec = dict(spec)
+        on_holidays = spec.pop("holidays", None)
+        if on_holidays is not None:
+            if on_holidays not in ("closed", "weekend"):
+                raise HoursError(f"holidays: {on_holidays!r}: say 'closed' or 'weekend'")
+            holidays = holidays or cast(HolidayMode, on_holidays)
+            if not spec:
+                raise HoursError("opening hours name no days, only holidays")
         days: list[tuple[Interval, ...] | None] = [None] * 7
         for key, value in spec.items():
             if not isinstance(key, str) or not isinstance(value, str):

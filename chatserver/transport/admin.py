@@ -49,7 +49,10 @@ HOURS = {
     "type": "object",
     "description": (
         'Weekly opening hours in Europe/Stockholm, e.g. {"mon-fri": "08:00-16:00", '
-        '"holidays": "closed"}; empty = always open. Closed on Swedish public holidays.'
+        '"sat,sun": "10:00-14:00", "holidays": "closed"}: keys are days (mon..sun), ranges '
+        "and comma lists; values HH:MM-HH:MM intervals (comma-separated), 'closed' or "
+        "'always'; days not named are closed. 'holidays': 'closed' (the default) or "
+        "'weekend' (Sunday's hours on Swedish public holidays). {} = always open."
     ),
     "additionalProperties": {"type": "string", "maxLength": 100},
 }
@@ -95,7 +98,9 @@ PASSWORD_SET = {
 }
 POOL_PUT = {
     "type": "object",
-    "description": "The whole pool (created if new). Hours apply to cases queued from now on.",
+    "description": "The whole pool (created if new): name and hours are required, so a "
+    "pool never becomes always open by leaving hours out (give {} for that). Hours apply "
+    "to cases queued from now on.",
     "properties": {
         "name": NAME,
         "hours": HOURS,
@@ -105,7 +110,7 @@ POOL_PUT = {
             "description": "when this pool closes its waiting cases move there ('' = none)",
         },
     },
-    "required": ["name"],
+    "required": ["name", "hours"],
     "additionalProperties": False,
 }
 POOL = {

@@ -177,6 +177,22 @@ async def test_a_password_reset_ends_sessions_and_the_old_password(
     assert await login_staff(srv.base, "sara", "nytt-lösenord-1")
 
 
+async def test_refused_pool_settings(srv: Running, admin: Admin) -> None:
+    sloppy = {"name": "Slarvig mottagning", "hours": {"mon-fri": "8-16"}}
+    bad = await admin.refused("PUT", "/pools/slarv", sloppy)
+    assert "bad_request (400)" in str(bad) and "HH:MM-HH:MM" in str(bad)
+    wrong = await admin.refused(
+        "PUT", "/pools/x", {"name": "X", "hours": {}, "handover_to": "mars"}
+    )
+    assert "handover_to" in str(wrong)
+    # Leaving hours out does not quietly make a pool always open.
+    no_hours = await admin.refused("PUT", "/pools/vc_nurse", {"name": "VC"})
+    assert "is required [/hours]" in str(no_hours)
+    pools = {p["key"]: p for p in await admin("GET", "/pools")}
+    assert "slarv" not in pools and "x" not in pools
+    assert pools["vc_nurse"]["name"] != "VC"  # nothing of the refused PUT stuck
+
+
 async def test_pools_entrances_and_phrases_change_live_and_survive_a_restart(
     tmp_path: Path,
 ) -> None:
@@ -186,12 +202,9 @@ async def test_pools_entrances_and_phrases_change_live_and_survive_a_restart(
         # A new pool with hours, a handover and a new entrance into it.
         kvall = {"name": "Kvällsmottagning", "hours": {"mon-sun": "00:00-24:00"}}
         assert (await admin("PUT", "/pools/kvall", kvall))["open_now"] is True
-        sloppy = {"name": "Slarvig mottagning", "hours": {"mon-fri": "8-16"}}
-        bad = await admin.refused("PUT", "/pools/slarv", sloppy)
-        assert "bad_request (400)" in str(bad) and "HH:MM-HH:MM" in str(bad)
-        wrong = await admin.refused("PUT", "/pools/x", {"name": "X", "handover_to": "mars"})
-        assert "handover_to" in str(wrong)
-        vc = await admin("PUT", "/pools/vc_nurse", {"name": "VC", "handover_to": "nurse_1177"})
+        vc = await admin(
+            "PUT", "/pools/vc_nurse", {"name": "VC", "hours": {}, "handover_to": "nurse_1177"}
+        )
         assert vc["handover_to"] == "nurse_1177"
         entrance = {"name": "Kvällschatt", "pool": "kvall", "describe": True}
         made = await admin("PUT", "/entrances/kvall", entrance)

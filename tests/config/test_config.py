@@ -27,6 +27,15 @@ def test_example_region_loads_and_its_hours_parse() -> None:
         ({"server": {"port": "80"}}, "server.port: expected int"),
         ({"entrances": {"x": {"pool": "nope"}}}, "entrances.x.pool: unknown pool 'nope'"),
         ({"limits": []}, "limits: expected a table"),
+        (
+            {"pools": {"p": {"hours": {"mon-fri": "8-16"}}}, "entrances": {"e": {"pool": "p"}}},
+            "pools.p.hours: ",
+        ),
+        (
+            {"pools": {"p": {"hours": {"holidays": "open"}}}, "entrances": {"e": {"pool": "p"}}},
+            "pools.p.hours: holidays: 'open'",
+        ),
+        ({"pools": {"p": {}}}, "(an entrance of the built-in demo: with [pools] set"),
     ],
 )
 def test_mistakes_name_the_key(data: dict[str, object], message: str) -> None:

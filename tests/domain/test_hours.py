@@ -350,3 +350,15 @@ def test_opening_and_closing_agree(hours: OpeningHours, at: datetime) -> None:
         assert hours.is_open(closing - timedelta(microseconds=1))
     deadline = hours.end_of_staffed_day(at)
     assert opening < deadline <= opening + timedelta(hours=24)
+
+
+def test_a_holidays_key_says_what_holidays_do() -> None:
+    weekend = OpeningHours.parse({"mon-sun": "08:00-18:00", "holidays": "weekend"})
+    closed = OpeningHours.parse({"mon-sun": "08:00-18:00", "holidays": "closed"})
+    assert (weekend.holidays, closed.holidays) == ("weekend", "closed")
+    assert weekend == EVERY_DAY
+    christmas = datetime(2026, 12, 25, 12, tzinfo=TZ)
+    assert weekend.is_open(christmas) and not closed.is_open(christmas)
+    for bad in ({"holidays": "closed"}, {"mon": "08:00-16:00", "holidays": "sometimes"}):
+        with pytest.raises(HoursError):
+            OpeningHours.parse(bad)
