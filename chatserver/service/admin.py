@@ -26,6 +26,7 @@ from chatserver.service.core import Service
 from chatserver.store import records
 from chatserver.store.reader import USER_COLS, UserRow, user_row
 from protocol.errors import CloseCode
+from protocol.phrases import placeholder_problem
 
 ROLE_DOC: dict[str, str] = {
     "nurse": "1177 or clinic nurse: works the queues of their pools",
@@ -284,6 +285,8 @@ async def list_phrases(svc: Service, scope: str | None) -> list[dict[str, Any]]:
 
 
 async def put_phrase(svc: Service, actor: Actor, scope: str, key: str, text: str) -> None:
+    if problem := placeholder_problem(text):
+        raise AdminError("bad_request", problem)
     sc, owner = await _phrase_owner(svc, scope)
     op = records.phrase_set(sc, owner, key, text, svc.clock.now_ms())
 

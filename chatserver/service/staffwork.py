@@ -41,6 +41,7 @@ from protocol.frames import (
     Transfer,
     TriageInfo,
 )
+from protocol.phrases import placeholder_problem
 
 if TYPE_CHECKING:
     from chatserver.service.core import Handler, Service
@@ -287,6 +288,8 @@ def _phrase_owner(p: Principal, scope: str) -> str:
 async def on_phrase_set(svc: Service, s: ClientSession, f: PhraseSet) -> None:
     p = _staff(s)
     ph = f.phrase
+    if problem := placeholder_problem(ph.text):
+        raise DomainError("bad_request", problem)
     owner = _phrase_owner(p, ph.scope)
     op = records.phrase_set(ph.scope, owner, ph.key, ph.text, svc.clock.now_ms())
 

@@ -13,12 +13,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from protocol.frames import Phrase
+from protocol.phrases import PLACEHOLDER
 
 # A key as typed: "/" at the start of the text or after whitespace, then the
 # key's characters. Keys are at most 32 characters (protocol Phrase.key).
 KEY_AT_END = re.compile(r"(?:^|(?<=\s))/([\w.\-]{1,32})$")
 KEY_ANYWHERE = re.compile(r"(?:^|(?<=\s))/([\w.\-]{1,32})(?=\s|$)")
-PLACEHOLDER = re.compile(r"\{(patient|staff|unit)\}")
 
 
 @dataclass(frozen=True, slots=True)

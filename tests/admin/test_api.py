@@ -225,6 +225,8 @@ async def test_pools_entrances_and_phrases_change_live_and_survive_a_restart(
         # Shared and personal phrases reach the staff client.
         await admin("PUT", "/phrases/nurse_1177/hej", {"text": "Hej {patient}!"})
         await admin("PUT", "/phrases/personal:anna/tack", {"text": "Tack, {staff}"})
+        typo = await admin.refused("PUT", "/phrases/nurse_1177/hej", {"text": "Hej {namn}!"})
+        assert "unknown placeholder(s) {namn}" in str(typo)
         scope = await admin.refused("PUT", "/phrases/personal:nobody/x", {"text": "?"})
         assert "not_found (404)" in str(scope)
         anna = Client(srv.ws, await login_staff(srv.base, "anna", "demo"))

@@ -94,7 +94,13 @@ async def test_a_nurses_shift(tmp_path: Path) -> None:  # noqa: PLR0915 - one st
         staff_room = detail.staff_room
         assert staff_room == f"{urgent}~staff"
 
-        # A personal phrase, expanded by the client, then a photo request.
+        # A personal phrase, expanded by the client, then a photo request. A
+        # placeholder the client would not fill in is refused, not stored.
+        with pytest.raises(ServerError) as typo:
+            await anna.request(
+                PhraseSet(id=0, phrase=Phrase(key="hej", text="Hej {namn}!", scope="personal"))
+            )
+        assert typo.value.code == "bad_request" and "{namn}" in str(typo.value)
         await anna.request(
             PhraseSet(id=0, phrase=Phrase(key="hej", text="Hej {patient}!", scope="personal"))
         )
