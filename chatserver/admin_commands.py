@@ -10,8 +10,11 @@ through it and is audited there.
     chatserver admin --user admin pools set vc_nurse --hours mon-fri=08:00-16:00
     chatserver admin --user admin phrases set nurse_1177 hej "Hej {patient}!"
 
-The password comes from ``CHATSERVER_ADMIN_PASSWORD`` or a prompt; a token
-from ``--token`` or ``CHATSERVER_ADMIN_TOKEN`` skips the login.
+The password comes from ``CHATSERVER_ADMIN_PASSWORD`` or a prompt on the
+terminal (without one, the variable is required); a token from ``--token``
+or ``CHATSERVER_ADMIN_TOKEN`` skips the login. A session the command opened
+itself is closed when it ends, also on error: an administrator's token left
+valid for the whole session lifetime is worth stealing.
 """
 
 from __future__ import annotations
@@ -32,6 +35,10 @@ P = "/api/admin"
 class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(f"{code} ({status}): {message}")
+
+
+class NoPassword(Exception):
+    """Nothing in the environment and no terminal to ask on."""
 
 
 class Api:
@@ -61,6 +68,11 @@ class Api:
     def login(self, username: str, password: str) -> None:
         res = self.call("POST", "/api/login/staff", {"username": username, "password": password})
         self.token = str(res["token"])
+
+    def logout(self) -> None:
+        """End the session of ``token`` on the server (it revokes the token)."""
+        self.call("POST", "/api/logout")
+        self.token = None
 
 
 def _csv(text: str) -> list[str]:
@@ -162,19 +174,35 @@ def _settings_parsers(groups: argparse._SubParsersAction[argparse.ArgumentParser
     prm.add_argument("key")
 
 
-def _password(prompt: str, env: str) -> str:
-    return os.environ.get(env) or getpass.getpass(prompt)
+def _password(prompt: str, env: str, otherwise: str = "") -> str:
+    """``env``, or a prompt on the terminal. Without a terminal getpass would
+    read stdin and fail with EOFError at its end (cron, CI, ``< /dev/null``),
+    so that case is a clear error naming ``env`` (and ``otherwise``)."""
+    found = os.environ.get(env)
+    if found:
+        return found
+    if not _has_terminal():
+        raise NoPassword(f"no terminal to ask for a password: set {env}{otherwise}")
+    try:
+        return getpass.getpass(prompt)
+    except EOFError:  # end of input at the prompt
+        raise NoPassword(f"no password given: set {env}{otherwise}") from None
+
+
+def _has_terminal() -> bool:
+    """Whether getpass can prompt: on the controlling terminal, or on stdin."""
+    try:
+        with open("/dev/tty", "rb"):
+            return True
+    except OSError:
+        return sys.stdin is not None and sys.stdin.isatty()
 
 
 def run(args: argparse.Namespace, default_url: str) -> int:
     api = Api(args.url or default_url, args.token)
     try:
-        if api.token is None:
-            api.login(
-                args.user, _password(f"password for {args.user}: ", "CHATSERVER_ADMIN_PASSWORD")
-            )
-        result = _dispatch(api, args)
-    except ApiError as e:
+        result = _logged_in(api, args)
+    except (ApiError, NoPassword) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     except urllib.error.URLError as e:
@@ -182,6 +210,33 @@ def run(args: argparse.Namespace, default_url: str) -> int:
         return 1
     _print(result, args.json)
     return 0
+
+
+def _logged_in(api: Api, args: argparse.Namespace) -> Any:
+    """The command's result, run with the caller's token or a session of its
+    own that is logged out again however the command ends (a given token is
+    the caller's to keep)."""
+    if api.token is not None:
+        return _dispatch(api, args)
+    password = _password(
+        f"password for {args.user}: ", "CHATSERVER_ADMIN_PASSWORD", " or pass --token"
+    )
+    api.login(args.user, password)
+    try:
+        return _dispatch(api, args)
+    finally:
+        _logout(api)
+
+
+def _logout(api: Api) -> None:
+    """Best effort: a failed logout is reported but does not change the
+    command's outcome; the session then ends when it expires."""
+    try:
+        api.logout()
+    except (ApiError, OSError) as e:  # OSError: URLError, timeouts
+        print(
+            f"warning: could not log out, the session stays until it expires: {e}", file=sys.stderr
+        )
 
 
 def _dispatch(api: Api, a: argparse.Namespace) -> Any:

@@ -1,7 +1,11 @@
 """`chatserver audit verify | extract | user`: the log for auditors and patients' requests.
 
 Exit codes: 0 done (verify: chain intact), 1 verify found tampering,
-2 nothing to check (no database, no audit table, bad arguments).
+2 nothing to check (no database, no audit table, bad arguments, no such
+patient or user). ``--patient`` takes a personnummer or an internal id,
+``--user`` a username or an internal id: an operator has the personnummer
+on the patient's request and the username of the staff member, and a key
+that names nobody must say so rather than list zero rows.
 All reads go through a read-only connection, safe while the server runs.
 """
 
@@ -12,16 +16,19 @@ import json
 import sqlite3
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
 from chatserver.audit.chain import HASH_SIZE, ChainHead
-from chatserver.audit.queries import patient_extract, user_listing
+from chatserver.audit.queries import patient_extract, patient_id_of, user_id_of, user_listing
 from chatserver.audit.verify import verify
 from chatserver.reports.period import DEFAULT_TZ, parse_day, window_ms, zone
 from chatserver.store import db
 
 T = TypeVar("T")
+Resolve = Callable[[sqlite3.Connection], str | None]
+Fetch = Callable[[sqlite3.Connection, str, int | None, int | None], list[T]]
 EXIT_OK, EXIT_TAMPERED, EXIT_UNUSABLE = 0, 1, 2
 
 
@@ -38,10 +45,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     v.add_argument("--json", action="store_true", help="machine-readable output")
     v.set_defaults(run=_verify)
     e = commands.add_parser("extract", help="a patient's log extract: which unit, when")
-    e.add_argument("--patient", required=True, help="the patient's user id")
+    e.add_argument(
+        "--patient",
+        required=True,
+        help="personnummer (YYYYMMDD-NNNC, YYMMDD-NNNC, with or without '-') or internal id",
+    )
     e.set_defaults(run=_extract)
     u = commands.add_parser("user", help="everything a user did, for controls")
-    u.add_argument("--user", required=True, help="the user id")
+    u.add_argument("--user", required=True, help="username or internal id")
     u.set_defaults(run=_user)
     for p in (e, u):
         p.add_argument("--since", type=parse_day, help="first day, YYYY-MM-DD (Swedish time)")
@@ -114,11 +125,11 @@ def _window(args: argparse.Namespace) -> tuple[int | None, int | None]:
 
 
 def _rows(
-    args: argparse.Namespace,
-    db_path: str,
-    fetch: Callable[[sqlite3.Connection, int | None, int | None], list[T]],
-) -> list[T] | None:
-    """The rows ``fetch`` reads in the requested window, or None (already reported)."""
+    args: argparse.Namespace, db_path: str, resolve: Resolve, unknown: str, fetch: Fetch[T]
+) -> tuple[str, list[T]] | None:
+    """The subject's id and the rows ``fetch`` reads for it in the requested
+    window, or None (already reported: bad window, no database, ``unknown``
+    when ``resolve`` finds nobody)."""
     try:
         since, until = _window(args)
     except ValueError as e:
@@ -128,19 +139,45 @@ def _rows(
     if conn is None:
         return None
     try:
-        return fetch(conn, since, until)
+        subject = _subject(conn, resolve, unknown)
+        return None if subject is None else (subject, fetch(conn, subject, since, until))
     finally:
         conn.close()
 
 
+def _subject(conn: sqlite3.Connection, resolve: Resolve, unknown: str) -> str | None:
+    """``resolve``'s answer, or None with the reason on stderr."""
+    try:
+        subject = resolve(conn)
+    except ValueError as e:  # a mistyped personnummer
+        print(e, file=sys.stderr)
+        return None
+    if subject is None:
+        print(unknown, file=sys.stderr)
+    return subject
+
+
+def _named(key: str, subject: str) -> str:
+    """How the output names the subject: as given, with the id when it differs."""
+    return key if key == subject else f"{key} ({subject})"
+
+
 def _extract(args: argparse.Namespace, db_path: str) -> int:
-    entries = _rows(args, db_path, lambda c, a, b: patient_extract(c, args.patient, a, b))
-    if entries is None:
+    today = datetime.now(zone(DEFAULT_TZ)).date()
+    found = _rows(
+        args,
+        db_path,
+        lambda c: patient_id_of(c, args.patient, today=today),
+        "no such patient: no patient has that personnummer or id",
+        patient_extract,
+    )
+    if found is None:
         return EXIT_UNUSABLE
+    patient, entries = found
     if args.json:
         print(json.dumps([e.to_json() for e in entries], ensure_ascii=False))
         return EXIT_OK
-    print(f"Access to the data of patient {args.patient}: {len(entries)} entries")
+    print(f"Access to the data of patient {_named(args.patient, patient)}: {len(entries)} entries")
     for entry in entries:
         j = entry.to_json()
         print(f"{j['time']}  {entry.unit:<16} {entry.action:<10} {entry.object}")
@@ -148,13 +185,20 @@ def _extract(args: argparse.Namespace, db_path: str) -> int:
 
 
 def _user(args: argparse.Namespace, db_path: str) -> int:
-    rows = _rows(args, db_path, lambda c, a, b: user_listing(c, args.user, a, b))
-    if rows is None:
+    found = _rows(
+        args,
+        db_path,
+        lambda c: user_id_of(c, args.user),
+        "no such user: no user has that username or id",
+        user_listing,
+    )
+    if found is None:
         return EXIT_UNUSABLE
+    user, rows = found
     if args.json:
         print(json.dumps([r.to_json() for r in rows], ensure_ascii=False))
         return EXIT_OK
-    print(f"Actions of user {args.user}: {len(rows)} rows")
+    print(f"Actions of user {_named(args.user, user)}: {len(rows)} rows")
     for r in rows:
         j = r.to_json()
         verdict = "allowed" if r.allowed else "DENIED"

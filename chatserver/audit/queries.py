@@ -14,7 +14,9 @@ not.
 
 Each query comes as ``(sql, params)`` plus a row mapper, so the service can
 run it on its aiosqlite reader (``Reader.query``) as well as on a plain
-connection (the CLI).
+connection (the CLI). ``patient_id_of`` and ``user_id_of`` turn what an
+operator has at hand (the personnummer on a patient's request, a staff
+member's username) into the internal ids the log stores.
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, Final
+from datetime import UTC, date, datetime
+from typing import Any, Final, Literal
 from zoneinfo import ZoneInfo
 
 from chatserver.audit.chain import FIELDS
+from chatserver.domain import personnummer
 
 Query = tuple[str, tuple[Any, ...]]
 
@@ -139,6 +142,59 @@ def user_listing(
 ) -> list[AuditRow]:
     """A user's accesses for a control (logs must be reviewed regularly)."""
     return audit_rows(conn.execute(*user_listing_query(user_id, since_ms, until_ms)))
+
+
+def patient_id_of(conn: sqlite3.Connection, key: str, *, today: date) -> str | None:
+    """The internal id of the patient ``key`` names, or None if there is none.
+
+    A patient asks for their extract with their personnummer, in whatever form
+    they wrote it (10 or 12 digits, with or without separator; ``today`` picks
+    the century of the short forms). Anything that does not look like one is
+    taken as an internal id. A number written like a personnummer that is not
+    a valid one (check digit, date) raises PersonnummerError, a ValueError
+    whose message never holds the number: a typing error is not an unknown
+    patient.
+    """
+    try:
+        pnr = personnummer.parse(key, today=today)
+    except personnummer.PersonnummerError as e:
+        if e.code != "pnr_format":
+            raise personnummer.PersonnummerError(e.code, f"not a valid personnummer: {e}") from None
+    else:
+        row = conn.execute(
+            "SELECT id FROM users WHERE kind = 'patient' AND pnr = ?", (pnr.digits,)
+        ).fetchone()
+        return None if row is None else str(row[0])
+    known = _exists(conn, "SELECT 1 FROM users WHERE kind = 'patient' AND id = ?", key)
+    return key if known or _in_log(conn, "patient_id", key) else None
+
+
+def user_id_of(conn: sqlite3.Connection, key: str) -> str | None:
+    """The internal id of the user ``key`` names (an id or a username), or None.
+
+    An id wins over a username equal to it: ids are unique by construction
+    and are what the log stores, and the owner of such a username is still
+    reached through their own id.
+    """
+    row = conn.execute(
+        "SELECT id FROM users WHERE id = ? OR username = ? ORDER BY id = ? DESC LIMIT 1",
+        (key, key, key),
+    ).fetchone()
+    if row is not None:
+        return str(row[0])
+    return key if _in_log(conn, "user_id", key) else None
+
+
+def _exists(conn: sqlite3.Connection, sql: str, key: str) -> bool:
+    return conn.execute(sql, (key,)).fetchone() is not None
+
+
+def _in_log(conn: sqlite3.Connection, column: Literal["patient_id", "user_id"], key: str) -> bool:
+    """Whether the log names ``key`` in ``column``. The log, not the users
+    table, is the record of who acted on whom: an id it holds is a real
+    subject even with no account row behind it (a log restored or copied
+    without its users). Both columns are indexed."""
+    return _exists(conn, f"SELECT 1 FROM audit_log WHERE {column} = ? LIMIT 1", key)
 
 
 def _window(

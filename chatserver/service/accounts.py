@@ -80,7 +80,12 @@ async def login_staff(
     password = str(data.get("password", ""))[:1000]
     now = svc.clock.monotonic()
     if svc.logins.locked(username, now):
-        raise LoginRefused(ErrorCode.locked, "too many failed logins; try again later")
+        minutes = max(1, round(svc.logins.locked_for(username, now) / 60))
+        raise LoginRefused(
+            ErrorCode.locked,
+            f"too many failed logins: locked for {minutes} more minute(s), "
+            "or until an administrator sets a new password",
+        )
     user = await svc.reader.user_by("username", username)
     ok = (
         user is not None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +28,8 @@ from chatserver.store import records
 from chatserver.store.reader import USER_COLS, UserRow, user_row
 from protocol.errors import CloseCode
 from protocol.phrases import placeholder_problem
+
+log = logging.getLogger("chatserver.admin")
 
 ROLE_DOC: dict[str, str] = {
     "nurse": "1177 or clinic nurse: works the queues of their pools",
@@ -348,6 +351,13 @@ async def load(svc: Service) -> None:
     rows = await svc.reader.query("SELECT kind, key, value FROM admin_settings ORDER BY kind")
     for kind, key, value in rows:
         data = json.loads(value)
+        # Said at every start: an operator who edits the TOML must know it is not in force.
+        log.info(
+            "%s %r: the setting made through the admin API overrides the config file%s",
+            kind,
+            key,
+            " (deleted)" if data is None else "",
+        )
         if kind == "pool":
             pool = PoolConfig(**data)
             apply_pool(svc, key, pool, OpeningHours.parse(pool.hours) if pool.hours else None)

@@ -80,6 +80,11 @@ class LoginGuard:
         f = self._failures.get(key)
         return f is not None and f.locked_until > now
 
+    def locked_for(self, key: str, now: float) -> float:
+        """Seconds the account stays locked (0 when it is not)."""
+        f = self._failures.get(key)
+        return max(0.0, f.locked_until - now) if f is not None else 0.0
+
     def failed(self, key: str, now: float) -> None:
         f = self._failures.setdefault(key, _Failures())
         f.count += 1

@@ -29,20 +29,37 @@ from protocol.errors import ErrorCode
 TZ = ZoneInfo("Europe/Stockholm")
 
 
+MAX_DAYS = 366
+"""Longest KPI period: a year, leap day included. Each request reads every
+case in the period on a worker thread, so the period is bounded."""
+
+
 def _days(request: Request) -> tuple[int, int] | JSONResponse:
-    """[since, until) in ms from ?since=YYYY-MM-DD&until=YYYY-MM-DD (whole local days)."""
+    """[since, until) in ms from ?since=YYYY-MM-DD&until=YYYY-MM-DD (whole local days).
+
+    A reversed or too long period is the caller's mistake (400), not a crash
+    in ``kpis`` (500); so are dates at the ends of the calendar, where the day
+    after ``until`` or the week before it does not exist.
+    """
     try:
         until = date.fromisoformat(request.query_params.get("until", date.today().isoformat()))
         since = date.fromisoformat(
             request.query_params.get("since", (until - timedelta(days=6)).isoformat())
         )
+        end = until + timedelta(days=1)
     except ValueError:
         return error(ErrorCode.bad_request, "dates are YYYY-MM-DD", 400)
+    except OverflowError:
+        return error(ErrorCode.bad_request, "dates out of range", 400)
+    if since > until:
+        return error(ErrorCode.bad_request, f"since {since} is after until {until}", 400)
+    if (end - since).days > MAX_DAYS:
+        return error(ErrorCode.bad_request, f"at most {MAX_DAYS} days from since to until", 400)
 
     def ms(d: date) -> int:
         return int(datetime(d.year, d.month, d.day, tzinfo=TZ).timestamp() * 1000)
 
-    return ms(since), ms(until + timedelta(days=1))
+    return ms(since), ms(end)
 
 
 async def _staff_with(request: Request, roles: set[str]) -> Principal | JSONResponse:

@@ -5,6 +5,7 @@ everything survives a restart and every change is in the audit chain."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import urllib.error
 import urllib.request
@@ -332,3 +333,19 @@ async def test_every_admin_operation_refuses_everyone_but_administrators(srv: Ru
     assert seen == 4 * len(OPERATIONS)
     assert _audit(srv.db_path) == []
     assert await login_staff(srv.base, "anna", "demo")  # not disabled
+
+
+async def test_start_says_which_settings_override_the_config_file(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    db_path = tmp_path / "chat.sqlite3"
+    async with running_server(db_path) as srv:
+        admin = Admin(srv, await login_staff(srv.base, "admin", "demo"))
+        await admin("PUT", "/pools/vc_nurse", {"name": "VC", "hours": {"mon-fri": "08:00-16:00"}})
+        await admin("DELETE", "/entrances/bvc")
+    caplog.set_level(logging.INFO, logger="chatserver.admin")
+    async with running_server(db_path):
+        pass
+    assert "pool 'vc_nurse': the setting made through the admin API overrides" in caplog.text
+    assert "entrance 'bvc': the setting made through the admin API" in caplog.text
+    assert "overrides the config file (deleted)" in caplog.text

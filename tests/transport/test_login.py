@@ -31,7 +31,7 @@ async def srv(tmp_path: Path) -> AsyncIterator[Running]:
         yield running
 
 
-def _post(base: str, path: str, body: dict[str, Any], token: str | None = None) -> Any:
+def _post(base: str, path: str, body: dict[str, Any], token: str | None = None) -> tuple[int, Any]:
     headers = {"Content-Type": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
@@ -99,3 +99,22 @@ async def test_logout_closes_that_tokens_connections_only(srv: Running) -> None:
 async def test_a_third_party_client_says_other(srv: Running) -> None:
     ws = await _connect(srv, await login_staff(srv.base, "anna", "demo"), client="other")
     await ws.close()
+
+
+async def test_failed_logins_lock_the_account_until_a_new_password(srv: Running) -> None:
+    def staff(password: str) -> tuple[int, Any]:
+        body = {"username": "anna", "password": password}
+        return _post(srv.base, "/api/login/staff", body)
+
+    for _ in range(5):  # limits.login_failures
+        status, answer = await asyncio.to_thread(staff, "fel lösenord")
+        assert (status, answer["error"]["code"]) == (401, "auth_failed")
+    status, answer = await asyncio.to_thread(staff, "demo")  # the right one, too late
+    assert (status, answer["error"]["code"]) == (429, "locked")
+    assert "15 more minute(s)" in answer["error"]["message"]
+    admin = await login_staff(srv.base, "admin", "demo")
+    body = {"password": "ett nytt långt lösenord"}
+    reset = await asyncio.to_thread(_post, srv.base, "/api/admin/users/anna/password", body, admin)
+    assert reset[0] == 200
+    status, answer = await asyncio.to_thread(staff, "ett nytt långt lösenord")
+    assert status == 200 and answer["token"]

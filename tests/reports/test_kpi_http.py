@@ -1,0 +1,70 @@
+"""``GET /api/reports/kpi`` against a real server: a period the caller got
+wrong (reversed, longer than a year, off the calendar) is a 400
+``bad_request`` with a message, like every other refusal there, never a 500."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chatserver.transport.reports import MAX_DAYS
+from clients.sdk import login_staff
+from tests.support.server import Running, running_server
+
+
+@pytest.fixture
+async def srv(tmp_path: Path) -> AsyncIterator[Running]:
+    async with running_server(tmp_path / "chat.sqlite3") as running:
+        yield running
+
+
+async def kpi(srv: Running, token: str, **query: str) -> tuple[int, Any]:
+    """(status, JSON body) of a real request."""
+    url = f"{srv.base}/api/reports/kpi?{urllib.parse.urlencode(query)}"
+
+    def get() -> tuple[int, Any]:
+        req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return resp.status, json.loads(resp.read())
+        except urllib.error.HTTPError as e:
+            with e:
+                return e.code, json.loads(e.read())
+
+    return await asyncio.to_thread(get)
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "says"),
+    [
+        ("2026-12-01", "2025-12-05", "after"),
+        ("2025-12-06", "2025-12-05", "after"),
+        ("2024-01-01", "2025-12-31", f"at most {MAX_DAYS} days"),
+        ("9999-12-30", "9999-12-31", "out of range"),
+        ("2025-13-01", "2025-12-31", "YYYY-MM-DD"),
+    ],
+)
+async def test_a_wrong_period_is_a_bad_request(
+    srv: Running, since: str, until: str, says: str
+) -> None:
+    token = await login_staff(srv.base, "admin", "demo")
+    status, body = await kpi(srv, token, since=since, until=until)
+    assert status == 400
+    assert body["error"]["code"] == "bad_request"
+    assert says in body["error"]["message"]
+
+
+async def test_a_day_and_a_whole_year_are_answered(srv: Running) -> None:
+    token = await login_staff(srv.base, "admin", "demo")
+    for since, until in [("2025-12-05", "2025-12-05"), ("2024-01-01", "2024-12-31")]:
+        status, body = await kpi(srv, token, since=since, until=until)
+        assert status == 200, body
+        assert body["totals"]["cases"] == 0
