@@ -174,7 +174,7 @@ def _settings_parsers(groups: argparse._SubParsersAction[argparse.ArgumentParser
     prm.add_argument("key")
 
 
-def _password(prompt: str, env: str, otherwise: str = "") -> str:
+def ask_password(prompt: str, env: str, otherwise: str = "") -> str:
     """``env``, or a prompt on the terminal. Without a terminal getpass would
     read stdin and fail with EOFError at its end (cron, CI, ``< /dev/null``),
     so that case is a clear error naming ``env`` (and ``otherwise``)."""
@@ -218,7 +218,7 @@ def _logged_in(api: Api, args: argparse.Namespace) -> Any:
     the caller's to keep)."""
     if api.token is not None:
         return _dispatch(api, args)
-    password = _password(
+    password = ask_password(
         f"password for {args.user}: ", "CHATSERVER_ADMIN_PASSWORD", " or pass --token"
     )
     api.login(args.user, password)
@@ -250,13 +250,13 @@ def _dispatch(api: Api, a: argparse.Namespace) -> Any:
             return api.call("GET", f"{P}/users/{_q(a.username)}")
         if v == "add":
             body = {"username": a.username, "name": a.name, "roles": a.roles, "pools": a.pools}
-            body["password"] = _password("new password: ", "CHATSERVER_NEW_PASSWORD")
+            body["password"] = ask_password("new password: ", "CHATSERVER_NEW_PASSWORD")
             return api.call("POST", f"{P}/users", body)
         if v == "set":
             changes = {k: getattr(a, k) for k in ("name", "roles", "pools", "disabled")}
             body = {k: x for k, x in changes.items() if x is not None}
             return api.call("PATCH", f"{P}/users/{_q(a.username)}", body)
-        pw = _password("new password: ", "CHATSERVER_NEW_PASSWORD")
+        pw = ask_password("new password: ", "CHATSERVER_NEW_PASSWORD")
         return api.call("POST", f"{P}/users/{_q(a.username)}/password", {"password": pw})
     if g in ("pools", "entrances"):
         base = f"{P}/{g}"

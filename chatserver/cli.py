@@ -37,14 +37,16 @@ def main(argv: list[str] | None = None) -> int:
     # each sets args.run(args, db_path) -> exit code, dispatched below.
     from chatserver.admin_commands import add_parser as add_admin_parser
     from chatserver.audit.commands import add_parser as add_audit_parser
+    from chatserver.bootstrap import add_parser as add_bootstrap_parser
     from chatserver.reports.commands import add_parser as add_report_parser
 
     add_audit_parser(sub)
     add_report_parser(sub)
     add_admin_parser(sub)
+    add_bootstrap_parser(sub)
     # --- end audit/report
     args = parser.parse_args(argv)
-    args.config = args.config_sub or args.config
+    args.config = getattr(args, "config_sub", None) or args.config
     args.db = getattr(args, "db_sub", None) or args.db
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -57,10 +59,17 @@ def main(argv: list[str] | None = None) -> int:
     db_path = args.db or cfg.server.db
     if args.command == "admin":  # over HTTP to the running server
         return int(args.run(args, f"http://{cfg.server.host}:{cfg.server.port}"))
-    if args.command in ("audit", "report"):  # issue 4: chatserver.audit, chatserver.reports
+    if args.command in ("audit", "report", "create-admin"):  # their own packages
         return int(args.run(args, db_path))
     if args.command == "serve":
         from chatserver.service.core import Service
+
+        if not Path(db_path).exists():
+            logging.getLogger("chatserver").warning(
+                "%s does not exist: starting a NEW, EMPTY database (no staff accounts: "
+                "see `chatserver create-admin`); check --db / [server].db if you meant another",
+                db_path,
+            )
         from chatserver.transport.run import serve
 
         serve(
