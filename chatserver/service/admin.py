@@ -111,7 +111,8 @@ async def create_user(svc: Service, actor: Actor, body: dict[str, Any]) -> dict[
         pools=tuple(pools),
         now=svc.clock.now_ms(),
     )
-    await _commit(svc, actor, f"user:{username}:create", [op])
+    granted = f"roles={'+'.join(roles)},pools={'+'.join(pools)}"
+    await _commit(svc, actor, f"user:{username}:create:{granted}", [op])
     return user_json(await staff_user(svc, username))
 
 
@@ -132,7 +133,9 @@ async def update_user(
     ops = [records.user_update(u.id, name=name, roles=roles, pools=pools, disabled=disabled)]
     if access_changed:
         ops.append(records.sessions_revoke_user(u.id))
-    changed = ",".join(k for k in ("name", "roles", "pools", "disabled") if k in body)
+    now = {"name": name, "roles": "+".join(roles), "pools": "+".join(pools)}
+    now["disabled"] = "true" if disabled else "false"
+    changed = ",".join(f"{k}={now[k]}" for k in ("name", "roles", "pools", "disabled") if k in body)
     after = _end_sessions(svc, u.id) if access_changed else None
     await _commit(svc, actor, f"user:{username}:update:{changed}", ops, after)
     svc.state.names[u.id] = name
@@ -193,7 +196,7 @@ async def put_pool(svc: Service, actor: Actor, key: str, body: dict[str, Any]) -
         apply_pool(svc, key, pool, hours)
 
     op = records.admin_setting("pool", key, value, svc.clock.now_ms(), actor.principal.user_id)
-    await _commit(svc, actor, f"pool:{key}:put", [op], apply)
+    await _commit(svc, actor, f"pool:{key}:put:{value}", [op], apply)
     return pool_json(svc, key)
 
 
@@ -245,7 +248,7 @@ async def put_entrance(
     def apply() -> None:
         svc.config.entrances[key] = entrance
 
-    await _commit(svc, actor, f"entrance:{key}:put", [op], apply)
+    await _commit(svc, actor, f"entrance:{key}:put:{value}", [op], apply)
     return entrance_json(key, entrance)
 
 
@@ -296,7 +299,7 @@ async def put_phrase(svc: Service, actor: Actor, scope: str, key: str, text: str
     def apply() -> None:
         svc.phrases[(sc, owner, key)] = text
 
-    await _commit(svc, actor, f"phrase:{scope}/{key}:put", [op], apply)
+    await _commit(svc, actor, f"phrase:{scope}/{key}:put:{text}", [op], apply)
 
 
 async def delete_phrase(svc: Service, actor: Actor, scope: str, key: str) -> None:
@@ -315,6 +318,11 @@ async def delete_phrase(svc: Service, actor: Actor, scope: str, key: str) -> Non
 # ------------------------------------------------------------------ commit and start-up
 
 
+async def refused(svc: Service, actor: Actor, what: str) -> None:
+    """Record an attempt at administration by someone without the role."""
+    await svc.commit([], audit=[audit_entry(svc, actor, what, allowed=False)])
+
+
 async def _commit(
     svc: Service,
     actor: Actor,
@@ -326,11 +334,18 @@ async def _commit(
 
 
 def audit_entry(
-    svc: Service, actor: Actor, obj: str, *, action: str = "admin", unit: str = "admin"
+    svc: Service,
+    actor: Actor,
+    obj: str,
+    *,
+    action: str = "admin",
+    unit: str = "admin",
+    allowed: bool = True,
 ) -> AuditEntry:
     """The audit row of an administrative act on no patient's data: a change
-    (also shared phrases changed over the WebSocket protocol) or a control
-    such as an auditor reading someone's access log."""
+    (also shared phrases changed over the WebSocket protocol), a control such
+    as an auditor reading someone's access log, or an attempt refused. The
+    object names what changed and its new value, cut at 200 characters."""
     p = actor.principal
     return AuditEntry(
         at=svc.clock.now_ms(),
@@ -340,8 +355,8 @@ def audit_entry(
         patient_id=None,
         action=action,
         object=obj[:200],
-        basis="admin",
-        allowed=True,
+        basis="admin" if allowed else "none",
+        allowed=allowed,
         client_addr=actor.addr,
     )
 

@@ -297,7 +297,9 @@ async def on_phrase_set(svc: Service, s: ClientSession, f: PhraseSet) -> None:
         svc.phrases[(ph.scope, owner, ph.key)] = ph.text
         s.send(Ok(re=f.id))
 
-    svc.commit([], done, extra=[op], audit=_shared_change(svc, s, ph.scope, ph.key, "put"))
+    svc.commit(
+        [], done, extra=[op], audit=_shared_change(svc, s, ph.scope, ph.key, f"put:{ph.text}")
+    )
 
 
 def _shared_change(

@@ -13,6 +13,7 @@ Regenerate the document: ``python -m chatserver.transport.admin --write docs/adm
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Awaitable, Callable, Mapping
@@ -387,6 +388,9 @@ def _endpoint(ops: dict[str, Operation]) -> Callable[[Request], Awaitable[Respon
         if isinstance(who, JSONResponse):
             return who
         if not who.is_staff or "admin" not in who.roles:
+            addr = request.client.host if request.client else None
+            with contextlib.suppress(StoreFailed, StoreBusy):
+                await admin.refused(svc, admin.Actor(who, addr), f"{op.method} {request.url.path}")
             return error(ErrorCode.forbidden, "needs the role admin", 403)
         params = dict(request.path_params)
         params.update((k, v) for k, v in request.query_params.items() if k in op.query)

@@ -5,6 +5,7 @@ everything survives a restart and every change is in the audit chain."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sqlite3
 import urllib.error
@@ -114,7 +115,7 @@ async def test_create_a_nurse_who_can_then_log_in(srv: Running, admin: Admin) ->
     assert "unknown pool(s): mars" in str(pool)
     users = {u["username"] for u in await admin("GET", "/users")}
     assert "eva" in users and not users & {"x1", "x2", "x3", "x4"}
-    assert [r[1] for r in _audit(srv.db_path)] == ["user:eva:create"]
+    assert [r[1] for r in _audit(srv.db_path)] == ["user:eva:create:roles=nurse,pools=nurse_1177"]
 
 
 async def _connect(srv: Running, token: str) -> websockets.ClientConnection:
@@ -158,11 +159,11 @@ async def test_changing_access_ends_sessions_at_once(srv: Running, admin: Admin)
     empty = await admin.refused("PATCH", "/users/anna", {})
     assert "bad_request (400)" in str(empty)
     objects = [r[1] for r in _audit(srv.db_path)]
-    assert objects == [
-        "user:anna:update:name",
-        "user:anna:update:pools",
-        "user:anna:update:disabled",
-        "user:anna:update:disabled",
+    assert objects == [  # what changed, and to what
+        "user:anna:update:name=Anna A. Andersson",
+        "user:anna:update:pools=vc_nurse",
+        "user:anna:update:disabled=true",
+        "user:anna:update:disabled=false",
     ]
 
 
@@ -256,15 +257,17 @@ async def test_pools_entrances_and_phrases_change_live_and_survive_a_restart(
             {"scope": "nurse_1177", "key": "hej", "text": "Hej {patient}!"}
         ]
     objects = [r[1] for r in _audit(str(db_path))]
-    assert objects == [
+    assert [o.split(":{")[0] for o in objects] == [  # settings, then their new values
         "pool:kvall:put",
         "pool:vc_nurse:put",
         "entrance:kvall:put",
         "entrance:bvc:delete",
-        "phrase:nurse_1177/hej:put",
-        "phrase:personal:anna/tack:put",
+        "phrase:nurse_1177/hej:put:Hej {patient}!",
+        "phrase:personal:anna/tack:put:Tack, {staff}",
         "phrase:personal:anna/tack:delete",
     ]
+    assert json.loads(objects[0].split(":", 3)[3]) == {**kvall, "handover_to": ""}
+    assert json.loads(objects[1].split(":", 3)[3])["handover_to"] == "nurse_1177"
     assert {r[2] for r in _audit(str(db_path))} == {"admin"}
 
 
@@ -292,14 +295,15 @@ async def test_shared_phrases_changed_over_the_protocol_are_audited(srv: Running
     assert isinstance(await anna.request(PhraseDelete(id=0, scope="nurse_1177", key="hej")), Ok)
     await anna.close()
     assert [r[1] for r in _audit(srv.db_path)] == [
-        "phrase:nurse_1177/hej:put",
+        "phrase:nurse_1177/hej:put:Hej!",
         "phrase:nurse_1177/hej:delete",
     ]
 
 
 async def test_every_admin_operation_refuses_everyone_but_administrators(srv: Running) -> None:
     """The allow/deny table of the admin API: anonymous 401; patient, nurse and
-    secretary 403; nothing written. (Administrators: the tests above.)"""
+    secretary 403, each refusal in the audit log; nothing changed.
+    (Administrators: the tests above.)"""
     from chatserver.transport.admin import OPERATIONS
 
     tokens = {
@@ -331,7 +335,10 @@ async def test_every_admin_operation_refuses_everyone_but_administrators(srv: Ru
             assert want in str(info.value), (actor, op.method, op.path)
             seen += 1
     assert seen == 4 * len(OPERATIONS)
-    assert _audit(srv.db_path) == []
+    refusals = _audit(srv.db_path)
+    assert len(refusals) == 3 * len(OPERATIONS)  # the anonymous ones have no one to name
+    assert {basis for _, _, basis, _ in refusals} == {"none"}
+    assert refusals[0][1] == f"{OPERATIONS[0].method} {OPERATIONS[0].path}"
     assert await login_staff(srv.base, "anna", "demo")  # not disabled
 
 
