@@ -153,3 +153,20 @@ async def test_readme_documents_every_family(tmp_path: Path) -> None:
         if not n.endswith("_created")
     }
     assert documented == exported
+
+
+_RATE = re.compile(r"^(sum( by \([^)]*\))? \()?rate\(")
+
+
+def test_dashboard_panels_are_scoped_and_keep_one_unit() -> None:
+    """The instance variable filters every series (several servers may feed one
+    Prometheus), and no panel mixes a rate with a duration on one axis."""
+    board = json.loads(DASHBOARD.read_text())
+    for panel in board["panels"]:
+        for expr in _promql(panel):
+            selectors = re.findall(r"\bchatserver_[a-z0-9_]+(\{[^}]*\})?", expr)
+            assert selectors and all('instance=~"$instance"' in s for s in selectors), expr
+        unit = panel.get("fieldConfig", {}).get("defaults", {}).get("unit")
+        for target in panel.get("targets", []):
+            pure_rate = bool(_RATE.match(target["expr"])) and " / " not in target["expr"]
+            assert pure_rate == (unit == "ops"), (panel["title"], target["expr"])
