@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import html
 import urllib.parse
 from typing import Any
 
@@ -47,15 +48,33 @@ def _cross_site(request: Request) -> JSONResponse | None:
     return None
 
 
+JSON_BODY_BYTES = 16 * 1024
+
+
+async def _capped_body(request: Request, cap: int) -> bytes | None:
+    """The body, or None as soon as it is known to exceed ``cap`` bytes: from
+    the declared length before reading anything, else while reading, so an
+    endless body costs at most ``cap`` bytes of memory."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > cap:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > cap:
+            return None
+    return bytes(body)
+
+
 async def _json_body(request: Request) -> dict[str, Any] | JSONResponse:
     refused = _cross_site(request)
     if refused is not None:
         return refused
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
         return error(ErrorCode.bad_request, "send application/json", 415)
-    body = await request.body()
-    if len(body) > 16 * 1024:
-        return error(ErrorCode.too_large, "request body too large", 413)
+    body = await _capped_body(request, JSON_BODY_BYTES)
+    if body is None:
+        return error(ErrorCode.too_large, f"request body over {JSON_BODY_BYTES} bytes", 413)
     try:
         import json
 
@@ -89,7 +108,8 @@ async def metrics(request: Request) -> Response:
 async def index(request: Request) -> HTMLResponse:
     svc = _svc(request)
     entrances = "".join(
-        f"<li>{e.name} (<code>{k}</code>)</li>" for k, e in svc.config.entrances.items()
+        f"<li>{html.escape(e.name)} (<code>{html.escape(k)}</code>)</li>"
+        for k, e in svc.config.entrances.items()
     )
     return HTMLResponse(
         "<!doctype html><meta charset=utf-8><title>chatserver</title>"
@@ -158,28 +178,23 @@ async def upload(request: Request) -> JSONResponse:
         return who
     room_id = request.path_params["room"]
     try:
-        svc.state.room_access(who, room_id)
+        _, case, _ = svc.state.room_access(who, room_id)
     except DomainError:
         return error(ErrorCode.not_found, "no such room", 404)
+    if not case.is_open:
+        return error(ErrorCode.invalid_state, "the case is closed: continue it first", 409)
     cap = svc.config.limits.upload_bytes
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > cap:
+    body = await _capped_body(request, cap)
+    if body is None:
         return error(ErrorCode.too_large, f"at most {cap} bytes", 413)
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > cap:
-            return error(ErrorCode.too_large, f"at most {cap} bytes", 413)
-    mime = sniff_image(bytes(body[:64]))
+    mime = sniff_image(body[:64])
     if mime is None:
         return error(
             ErrorCode.unsupported_media, "upload a JPEG, PNG, WebP, GIF or HEIC image", 415
         )
     att_id = new_id("a")
     digest = hashlib.sha256(body).hexdigest()
-    op = records.attachment(
-        att_id, room_id, who.user_id, mime, digest, svc.clock.now_ms(), bytes(body)
-    )
+    op = records.attachment(att_id, room_id, who.user_id, mime, digest, svc.clock.now_ms(), body)
     try:
         await svc.writer.write([op])
     except (StoreFailed, StoreBusy):
@@ -203,7 +218,8 @@ async def attachment(request: Request) -> Response:
     return Response(
         data,
         media_type=mime,
-        headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"},
+        # A patient's photo must not stay in the cache of a shared computer.
+        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
     )
 
 

@@ -46,6 +46,7 @@ from clients.desktop.dialogs import (
     TransferDialog,
 )
 from clients.desktop.i18n import TEXTS, kind_name, pool_name, tr
+from clients.desktop.labels import PlainLabel
 from clients.desktop.phrases import Context, PhraseBook, first_name
 from protocol.frames import BookingInfo, CaseDetail, CaseInfo, TriageInfo, TypingS
 
@@ -106,14 +107,14 @@ class CaseView(QWidget):
         self.show_info(info)
 
     def _build_header(self) -> None:
-        self.header = QLabel()
+        self.header = PlainLabel()
         self.header.setWordWrap(True)
         font = self.header.font()
         font.setPointSizeF(font.pointSizeF() * 1.25)
         font.setBold(True)
         self.header.setFont(font)
-        self.badge = QLabel()
-        self.banner = QLabel()
+        self.badge = PlainLabel()
+        self.banner = PlainLabel()
         self.banner.setWordWrap(True)
         self.banner.setStyleSheet(
             "background-color: #fff3e0; color: #000000; padding: 6px; border: 1px solid #e65100;"
@@ -124,7 +125,7 @@ class CaseView(QWidget):
         """Triage and earlier cases."""
         self.triage = QWidget()
         self.triage_layout = QVBoxLayout(self.triage)
-        self.triage_layout.addWidget(QLabel(tr("case.loading")))
+        self.triage_layout.addWidget(PlainLabel(tr("case.loading")))
         triage_scroll = QScrollArea()
         triage_scroll.setWidgetResizable(True)
         # Wrap to the column's width instead of scrolling sideways.
@@ -154,7 +155,7 @@ class CaseView(QWidget):
         self.chat = ChatView(self.me, tr("case.chat"))
         self.chat.photo_needed.connect(self._load_photo)
         self.chat.photo_clicked.connect(self.show_photo)
-        self.typing_label = QLabel()
+        self.typing_label = PlainLabel()
         self.typing_label.setStyleSheet("color: #444444; font-style: italic;")
         self.typing_timer = QTimer(self)
         self.typing_timer.setSingleShot(True)
@@ -164,7 +165,7 @@ class CaseView(QWidget):
         self.compose.typing.connect(lambda: self.conn.typing(self.info.room))
         self.compose.prefix_changed.connect(self._phrase_hint)
         self.compose.setMaximumHeight(self.compose.fontMetrics().lineSpacing() * 4 + 16)
-        self.hint = QLabel(tr("case.compose_hint"))
+        self.hint = PlainLabel(tr("case.compose_hint"))
         self.hint.setWordWrap(True)
         self.send_button = QPushButton(tr("action.send"))
         self.send_button.clicked.connect(self.send_chat)
@@ -192,7 +193,7 @@ class CaseView(QWidget):
         self.note_edit.setMaximumHeight(self.note_edit.fontMetrics().lineSpacing() * 3 + 16)
         self.note_button = QPushButton(tr("action.note"))
         self.note_button.clicked.connect(self.send_note)
-        self.consultants = QLabel()
+        self.consultants = PlainLabel()
         note_row = QHBoxLayout()
         note_row.addWidget(self.note_edit, 1)
         note_row.addWidget(self.note_button)
@@ -331,7 +332,7 @@ class CaseView(QWidget):
             if tr.has(f"disposition.{t.disposition}")
             else t.disposition
         )
-        outcome = QLabel(
+        outcome = PlainLabel(
             tr("case.outcome", urgency=urgency.label(t.urgency), disposition=disposition)
         )
         outcome.setStyleSheet(urgency.style_sheet(t.urgency))
@@ -346,7 +347,7 @@ class CaseView(QWidget):
             f"{html.escape(pair[1] if len(pair) > 1 else '')}</p>"
             for pair in t.answers
         )
-        answers = wrapping(QLabel(rows))
+        answers = wrapping(PlainLabel(rows))
         answers.setTextFormat(Qt.TextFormat.RichText)
         answers.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         answers.setAccessibleName(tr("case.answers"))
@@ -681,7 +682,7 @@ def wrapping(label: QLabel) -> QLabel:
 
 def _section(title: str, text: str, small: bool = False) -> QGroupBox:
     box = QGroupBox(title)
-    label = wrapping(QLabel(text))
+    label = wrapping(PlainLabel(text))
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     if small:
         label.setStyleSheet("color: #333333;")

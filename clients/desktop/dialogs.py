@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from clients.desktop import timefmt, urgency
 from clients.desktop.i18n import LANGUAGES, kind_name, pool_name, tr
+from clients.desktop.labels import PlainLabel
 from protocol.frames import CLOSE_OUTCOMES, Phrase, SlotInfo
 
 
@@ -54,7 +55,7 @@ def _buttons(dialog: QDialog, ok_text: str) -> QDialogButtonBox:
 
 
 def _help(text: str) -> QLabel:
-    label = QLabel(text)
+    label = PlainLabel(text)
     label.setWordWrap(True)
     return label
 
@@ -103,11 +104,11 @@ class LoginDialog(QDialog):
             self.language.addItem(code, code)
         self.language.setCurrentIndex(LANGUAGES.index(lang))
         self.language.currentIndexChanged.connect(self._language)
-        self.heading = QLabel()
+        self.heading = PlainLabel()
         font = self.heading.font()
         font.setPointSizeF(font.pointSizeF() * 1.4)
         self.heading.setFont(font)
-        self.error = QLabel()
+        self.error = PlainLabel()
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #b71c1c; font-weight: bold;")
         self.error.setAccessibleName("error")
@@ -301,7 +302,7 @@ class CloseDialog(QDialog):
             self.outcome.addItem(tr(f"outcome.{code}"), code)
         self.outcome.setCurrentIndex(max(0, self.outcome.findData(default)))
         self.note = _text_edit(tr("close.note"), 3)
-        self.hint = QLabel()
+        self.hint = PlainLabel()
         self.hint.setStyleSheet("color: #b71c1c;")
         form = QFormLayout()
         form.addRow(tr("close.outcome"), self.outcome)
@@ -346,13 +347,13 @@ class BookingDialog(QDialog):
         self.list.setAccessibleName(tr("booking.slots", days=self.DAYS))
         self.list.itemSelectionChanged.connect(self._check)
         self.list.itemActivated.connect(lambda _: self._accept_if_ok())
-        self.note = QLabel(tr("booking.loading"))
+        self.note = PlainLabel(tr("booking.loading"))
         form = QFormLayout()
         form.addRow(tr("booking.kind"), self.kind)
         self.buttons = _buttons(self, tr("booking.ok"))
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(QLabel(tr("booking.slots", days=self.DAYS)))
+        layout.addWidget(PlainLabel(tr("booking.slots", days=self.DAYS)))
         layout.addWidget(self.list, 1)
         layout.addWidget(self.note)
         layout.addWidget(self.buttons)
@@ -497,7 +498,7 @@ class PhotoDialog(QDialog):
     def __init__(self, image: QImage, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(tr("photo.title"))
-        label = QLabel()
+        label = PlainLabel()
         label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         if image.isNull():
             label.setText(tr("photo.bad"))

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QApplication,
     QFrame,
     QHBoxLayout,
-    QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
@@ -35,6 +34,7 @@ from clients.desktop.case_view import OPEN_STATES, CaseView
 from clients.desktop.connection import ONLINE, Connection
 from clients.desktop.dialogs import PhrasesDialog
 from clients.desktop.i18n import pool_name, tr
+from clients.desktop.labels import PlainLabel
 from clients.desktop.phrases import PhraseBook
 from clients.desktop.queue_view import QueueView, shorten, what
 from clients.sdk import ServerError
@@ -53,7 +53,7 @@ class Banner(QFrame):
             f"QFrame {{ background-color: {background}; }} "
             f"QLabel {{ color: {foreground}; font-weight: bold; }}"
         )
-        self.label = QLabel()
+        self.label = PlainLabel()
         self.label.setWordWrap(True)
         font = self.label.font()
         font.setPointSizeF(font.pointSizeF() * 1.2)
@@ -88,9 +88,9 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         # Always visible: connection status (text and colour) and who works which pools.
-        self.status_label = QLabel()
+        self.status_label = PlainLabel()
         self.status_label.setAccessibleName("status")
-        self.user_label = QLabel()
+        self.user_label = PlainLabel()
         self.statusBar().addPermanentWidget(self.status_label)
         self.statusBar().addPermanentWidget(self.user_label)
         self._show_status(conn.status)
@@ -114,7 +114,7 @@ class MainWindow(QMainWindow):
         self.mine_list = QListWidget()
         self.mine_list.setAccessibleName(tr("queue.mine"))
         self.mine_list.itemActivated.connect(self._mine_activated)
-        mine_label = QLabel(tr("queue.mine"))
+        mine_label = PlainLabel(tr("queue.mine"))
         mine_label.setBuddy(self.mine_list)
         left = QWidget()
         left_layout = QVBoxLayout(left)
@@ -128,7 +128,7 @@ class MainWindow(QMainWindow):
         self.tabs.setTabsClosable(True)
         self.tabs.setDocumentMode(True)
         self.tabs.tabCloseRequested.connect(self.close_tab)
-        self.empty = QLabel(tr("tabs.empty"))
+        self.empty = PlainLabel(tr("tabs.empty"))
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setWordWrap(True)
         self.stack = QStackedWidget()

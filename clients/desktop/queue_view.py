@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QPushButton,
     QScrollArea,
     QTableWidget,
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import (
 from clients.desktop import timefmt, urgency
 from clients.desktop.connection import Connection
 from clients.desktop.i18n import pool_name, tr
+from clients.desktop.labels import PlainLabel
 from protocol.frames import QueueEntry, QueueS
 
 REDRAW_MS = 5_000
@@ -89,7 +89,7 @@ class PoolQueue(QGroupBox):
         self.table.setAccessibleDescription(tr("queue.open_hint"))
         self.table.setToolTip(tr("queue.open_hint"))
         self.table.activated.connect(self._activated)
-        self.note = QLabel(tr("queue.empty"))
+        self.note = PlainLabel(tr("queue.empty"))
         self.claim_button = QPushButton(tr("queue.claim_pool"))
         self.claim_button.clicked.connect(lambda: self.claim_pool.emit(self.pool))
         bottom = QHBoxLayout()

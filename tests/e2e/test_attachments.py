@@ -11,7 +11,7 @@ import pytest
 from chatserver.config import LimitsConfig, default
 from clients.sdk import Client, HttpError, ServerError, login_patient, login_staff, upload
 from clients.sdk.http import fetch
-from protocol.frames import CaseUpdate, Claim, OpenCase, Send
+from protocol.frames import CaseUpdate, Claim, CloseCase, OpenCase, Send
 from tests.support.server import PATIENT, running_server
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
@@ -66,5 +66,11 @@ async def test_upload_rules_and_who_may_fetch(tmp_path: Path) -> None:
         nurse = Client(srv.ws, nurse_token)
         await nurse.start()
         await nurse.request(Claim(id=0, case=opened.case.case))
+
+        # Once the case is closed its room takes no more uploads.
+        await nurse.request(CloseCase(id=0, case=opened.case.case, outcome="advice", note=""))
+        with pytest.raises(HttpError) as err:
+            await upload(srv.base, token, room, JPEG, "image/jpeg")
+        assert (err.value.status, err.value.code) == (409, "invalid_state")
         for c in (patient, other_client, nurse):
             await c.close()

@@ -118,3 +118,23 @@ async def test_failed_logins_lock_the_account_until_a_new_password(srv: Running)
     assert reset[0] == 200
     status, answer = await asyncio.to_thread(staff, "ett nytt långt lösenord")
     assert status == 200 and answer["token"]
+
+
+def _raw_post(base: str, path: str, body: bytes, headers: dict[str, str]) -> int:
+    req = urllib.request.Request(base + path, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return int(resp.status)
+    except urllib.error.HTTPError as e:
+        with e:
+            return int(e.code)
+
+
+async def test_a_huge_json_body_is_refused_before_it_is_read(srv: Running) -> None:
+    json_type = {"Content-Type": "application/json"}
+    big = b'{"pnr": "' + b"1" * 20_000 + b'"}'
+    assert await asyncio.to_thread(_raw_post, srv.base, "/api/login/patient", big, json_type) == 413
+    # Declared far larger than sent: refused on the declaration, nothing waits for it.
+    lying = {**json_type, "Content-Length": str(10**9)}
+    status = await asyncio.to_thread(_raw_post, srv.base, "/api/login/staff", b"{}", lying)
+    assert status == 413
