@@ -25,7 +25,9 @@ def room_role(p: Principal, case: Case, consultants: frozenset[str] = frozenset(
         return None
     if case.assignee == p.user_id or case.pool in p.pools:
         return "staff"
-    if consulted(p, consultants):
+    # A consultant reads the case and writes in its staff thread while it is
+    # open (docs/PROTOCOL.md section 6.5); a closed case is no longer theirs.
+    if case.is_open and consulted(p, consultants):
         return "consultant"
     return None
 

@@ -238,9 +238,7 @@ class State:
         self, staff: Principal, case_id: str, outcome: str, note: str = ""
     ) -> tuple[Case, list[Event]]:
         now = self.clock.now_ms()
-        case = self.visible_case(staff, case_id)
-        if not staff.is_staff:
-            raise DomainError("forbidden", "only staff can close cases")
+        case = self._staff_case(staff, case_id)
         if case.state is CaseState.queued:
             self.queue(case.pool).remove(case.id)
         case = self._change(case, "close", closed=now, outcome=outcome, assigned=None)
@@ -257,6 +255,10 @@ class State:
         kind: str = "text",
     ) -> Posted:
         room, case, role = self.room_access(p, room_id)
+        if role == "consultant" and room_id == case.room:
+            raise DomainError(
+                "forbidden", "consultants answer in the staff thread, not to the patient"
+            )
         if kind != "text" and not (p.is_staff and room_id == case.room):
             raise DomainError("forbidden", f"{kind} messages are for staff in the patient room")
         if not case.is_open:
@@ -304,9 +306,16 @@ class State:
     # ------------------------------------------------------------ staff work
 
     def _staff_case(self, staff: Principal, case_id: str) -> Case:
+        """A case ``staff`` may act on: their pools' or their own, not one they
+        were only asked to consult on (that allows reading and the staff thread)."""
         if not staff.is_staff:
             raise DomainError("forbidden", "staff only")
-        return self.visible_case(staff, case_id)
+        case = self.visible_case(staff, case_id)
+        if self.role_in(staff, case) != "staff":
+            raise DomainError(
+                "forbidden", "consultants read the case and answer in its staff thread"
+            )
+        return case
 
     def retriage(
         self, staff: Principal, case_id: str, urgency: Urgency, reason: str

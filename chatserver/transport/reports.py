@@ -42,7 +42,10 @@ def _days(request: Request) -> tuple[int, int] | JSONResponse:
     after ``until`` or the week before it does not exist.
     """
     try:
-        until = date.fromisoformat(request.query_params.get("until", date.today().isoformat()))
+        # "Today" is Stockholm's day on the service's clock, not the host's:
+        # between 23:00 and 24:00 UTC they differ, and today's cases vanished.
+        today = datetime.fromtimestamp(_svc(request).clock.now_ms() / 1000, TZ).date()
+        until = date.fromisoformat(request.query_params.get("until", today.isoformat()))
         since = date.fromisoformat(
             request.query_params.get("since", (until - timedelta(days=6)).isoformat())
         )
@@ -80,10 +83,13 @@ async def kpi(request: Request) -> JSONResponse:
     if isinstance(window, JSONResponse):
         return window
 
+    # Cases still waiting are judged as of now, not as of the period's end.
+    as_of = min(window[1], svc.clock.now_ms())
+
     def compute() -> dict[str, object]:
         conn = db.connect(svc.db_path, readonly=True)
         try:
-            return kpis(conn, *window).to_json()
+            return kpis(conn, *window, as_of_ms=as_of).to_json()
         finally:
             conn.close()
 

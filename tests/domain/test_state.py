@@ -534,14 +534,31 @@ def test_post_needs_access(state: State) -> None:
     assert error_code(err) == "not_found"
 
 
-def test_consultant_may_post(state: State) -> None:
+def test_a_consultant_answers_in_the_staff_thread_and_nothing_more(state: State) -> None:
+    """Issue 4: consulted staff see the case and chat in a staff-only thread;
+    the case stays with its pool, and a closed case is no longer theirs."""
     case = open_direct(state)
     state.claim(NURSE, case.id, None)
     state.consultants[case.id] = frozenset({"doc"})
-    posted = state.post(PHYSICIAN, case.room, "d1", "Jag tittar på bilden", None)
+    posted = state.post(PHYSICIAN, f"{case.room}~staff", "d1", "Jag tittar på bilden", None)
     message = posted.events[0]
     assert isinstance(message, MessagePosted)
     assert message.message.role == "consultant"
+    acts = {
+        "write to the patient": lambda: state.post(PHYSICIAN, case.room, "d2", "Hej", None),
+        "retriage": lambda: state.retriage(PHYSICIAN, case.id, Urgency.U2, "x"),
+        "transfer": lambda: state.transfer(PHYSICIAN, case.id, "physician", ""),
+        "invite more": lambda: state.consult(PHYSICIAN, case.id, "sec", "?"),
+        "close": lambda: state.close(PHYSICIAN, case.id, "conduct", "x"),
+    }
+    for what, act in acts.items():
+        with pytest.raises(DomainError) as err:
+            act()
+        assert error_code(err) == "forbidden", what
+    state.close(NURSE, case.id, "advice")
+    with pytest.raises(DomainError) as err:
+        state.visible_case(PHYSICIAN, case.id)
+    assert error_code(err) == "not_found"
 
 
 def test_read_marks_follow_commits(state: State) -> None:

@@ -48,7 +48,9 @@ TABLE: dict[str, tuple[str, ...]] = {
     "other_patient": (NF, NF, NF, NF, FB, FB, FB, FB),
     "pool_staff": (OK, OK, OK, OK, OK, OK, OK, OK),
     "other_pool_staff": (NF, NF, NF, NF, NF, NF, NF, FB),
-    "consulted_staff": (OK, OK, OK, OK, OK, OK, OK, FB),
+    # Reads the case and writes in its staff thread (note); the case stays with
+    # its pool: no message to the patient, no re-triage (issue 4: consult).
+    "consulted_staff": (OK, OK, FB, OK, OK, OK, FB, FB),
     "admin": (NF, NF, NF, NF, NF, NF, NF, OK),
     "auditor": (NF, NF, NF, NF, NF, NF, NF, FB),
 }

@@ -68,3 +68,27 @@ async def test_a_day_and_a_whole_year_are_answered(srv: Running) -> None:
         status, body = await kpi(srv, token, since=since, until=until)
         assert status == 200, body
         assert body["totals"]["cases"] == 0
+
+
+async def test_the_default_period_ends_with_stockholms_today(tmp_path: Path) -> None:
+    """At 23:30 UTC it is already tomorrow in Stockholm: a case opened then is
+    today's, by the service's clock (not the host's date)."""
+    from datetime import UTC, datetime
+
+    from chatserver.domain.clock import FakeClock
+    from clients.sdk import Client, login_patient
+    from protocol.frames import CaseUpdate, OpenCase
+    from tests.support.server import PATIENT
+
+    clock = FakeClock(datetime(2026, 1, 12, 23, 30, tzinfo=UTC))
+    async with running_server(tmp_path / "chat.sqlite3", clock=clock) as srv:
+        patient = Client(srv.ws, await login_patient(srv.base, PATIENT))
+        await patient.start()
+        opened = await patient.request(OpenCase(id=0, entrance="vc_nurse", text="Ont"))
+        assert isinstance(opened, CaseUpdate)
+        await patient.close()
+        status, report = await kpi(srv, await login_staff(srv.base, "admin", "demo"))
+        assert status == 200
+        assert report["totals"]["cases"] == 1
+        assert report["period"]["until"].startswith("2026-01-14")  # the end of the 13th
+        assert report["period"]["as_of"].startswith("2026-01-13T00:30")  # now, not midnight
