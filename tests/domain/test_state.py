@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -544,7 +545,7 @@ def test_a_consultant_answers_in_the_staff_thread_and_nothing_more(state: State)
     message = posted.events[0]
     assert isinstance(message, MessagePosted)
     assert message.message.role == "consultant"
-    acts = {
+    acts: dict[str, Callable[[], object]] = {
         "write to the patient": lambda: state.post(PHYSICIAN, case.room, "d2", "Hej", None),
         "retriage": lambda: state.retriage(PHYSICIAN, case.id, Urgency.U2, "x"),
         "transfer": lambda: state.transfer(PHYSICIAN, case.id, "physician", ""),
