@@ -441,6 +441,19 @@ class Service:
                 for uid in {case.patient_id, case.actor_id, case.assignee}:
                     if uid is not None:
                         self.hub.to_user(uid, data)
+                self._drop_lost_followers(case)
+
+    def _drop_lost_followers(self, case: Case) -> None:
+        """After a change that can take access away (a transfer to another
+        pool, a handover, a close ending a consult), whoever follows the case's
+        rooms without access any more stops receiving them: access is checked
+        at ``sub``, and must still hold for every message after it."""
+        for room in (case.room, case.room + STAFF_ROOM_SUFFIX):
+            for sub in list(self.hub.rooms.get(room, {}).values()):
+                try:
+                    self.state.room_access(sub.session.principal, room)
+                except DomainError:
+                    self.hub.unsubscribe(sub.session, room)
 
     def _publish(self, ev: Event) -> None:
         if isinstance(ev, MessagePosted):

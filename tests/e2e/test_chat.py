@@ -159,3 +159,31 @@ async def test_a_shift_lets_rooms_go(tmp_path: Path) -> None:
         assert rooms[0] not in nurse.rooms
         await patient.close()
         await nurse.close()
+
+
+async def test_a_transfer_stops_the_old_pools_live_messages(tmp_path: Path) -> None:
+    """Access is checked at ``sub`` and must still hold for every message after:
+    a nurse who hands a case to a pool she is not in stops receiving it."""
+    from protocol.frames import Transfer
+
+    async with running_server(tmp_path / "db.sqlite3") as srv:
+        patient, nurse = await _patient_and_nurse(srv.base, srv.ws)
+        room = await _open_and_claim(patient, nurse)
+        doctor = Client(srv.ws, await login_staff(srv.base, "lars", "demo"))
+        await doctor.start()
+        for c in (patient, nurse):
+            await c.subscribe(room)
+        await patient.send(room, "före")
+        await asyncio.wait_for(_until(lambda: nurse.rooms[room].last == 1), 10)
+        await nurse.request(Transfer(id=0, case=room, pool="physician", note="bedöm"))
+        await doctor.subscribe(room)
+        after = await patient.send(room, "efter")  # seq 2 is the transfer notice
+        await asyncio.wait_for(_until(lambda: doctor.rooms[room].last == after.seq), 10)
+        await nurse.request(ListCases(id=0))  # answered after anything queued before it
+        assert nurse.rooms[room].last < after.seq
+        assert "efter" not in [m.text for m in nurse.rooms[room].messages.values()]
+        with pytest.raises(ServerError) as gone:
+            await nurse.subscribe(room)
+        assert gone.value.code == "not_found"
+        for c in (patient, nurse, doctor):
+            await c.close()
