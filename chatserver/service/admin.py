@@ -341,6 +341,7 @@ def audit_entry(
     action: str = "admin",
     unit: str = "admin",
     allowed: bool = True,
+    basis: str = "admin",
 ) -> AuditEntry:
     """The audit row of an administrative act on no patient's data: a change
     (also shared phrases changed over the WebSocket protocol), a control such
@@ -355,7 +356,7 @@ def audit_entry(
         patient_id=None,
         action=action,
         object=obj[:200],
-        basis="admin" if allowed else "none",
+        basis=basis if allowed else "none",
         allowed=allowed,
         client_addr=actor.addr,
     )

@@ -41,7 +41,9 @@ async def on_ping(svc: Service, s: ClientSession, f: Ping) -> None:
 async def on_sub(svc: Service, s: ClientSession, f: Subscribe) -> None:
     from chatserver.service.core import message_frame
 
-    room, _, _ = svc.state.room_access(s.principal, f.room)
+    room, case, _ = svc.state.room_access(s.principal, f.room)
+    if s.principal.is_staff:  # staff reading a case's conversation is logged first
+        await svc.commit([], audit=[svc.audit(s, case, "read", f"room:{f.room}")])
     if f.room in s.subs:
         svc.hub.unsubscribe(s, f.room)
     if len(s.subs) >= svc.config.limits.max_subs:
@@ -112,7 +114,10 @@ async def _check_attachment(svc: Service, room: str, att: str) -> None:
 async def on_history(svc: Service, s: ClientSession, f: History) -> None:
     from chatserver.service.core import message_frame
 
-    room, _, _ = svc.state.room_access(s.principal, f.room)
+    room, case, _ = svc.state.room_access(s.principal, f.room)
+    if s.principal.is_staff:
+        obj = f"room:{f.room}:before:{f.before}"
+        await svc.commit([], audit=[svc.audit(s, case, "read", obj)])
     before = min(f.before, room.committed + 1)
     rows, more = await svc.reader.messages_before(f.room, before, f.limit)
     msgs = tuple(message_frame(ChatMessage(*r)) for r in rows)

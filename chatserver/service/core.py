@@ -346,14 +346,19 @@ class Service:
             self.reject(s, ErrorCode.busy, "the server is busy; retry shortly", re)
 
     def _audit_denied(self, s: ClientSession, frame: Frame, e: DomainError) -> None:
-        """Staff refused access to an existing case: that attempt is logged too."""
-        case_id = getattr(frame, "case", None)
+        """Staff refused access to an existing case or its rooms: that attempt
+        is logged too."""
         if not s.principal.is_staff or e.code not in ("not_found", "forbidden"):
             return
+        case_id = getattr(frame, "case", None)
+        obj = f"case:{case_id}"
+        room = getattr(frame, "room", None)
+        if not isinstance(case_id, str) and isinstance(room, str):
+            case_id, obj = room.removesuffix(STAFF_ROOM_SUFFIX), f"room:{room}"
         case = self.state.cases.get(case_id) if isinstance(case_id, str) else None
         if case is None:
             return
-        entry = self.audit(s, case, "read", f"case:{case.id}", allowed=False)
+        entry = self.audit(s, case, "read", obj, allowed=False)
         with contextlib.suppress(StoreBusy, StoreFailed):
             self.commit([], audit=[entry])
 
@@ -500,7 +505,19 @@ class Service:
         basis: str | None = None,
     ) -> AuditEntry:
         """An audit row for a staff member's access to a case (DESIGN rule 9)."""
-        p = s.principal
+        return self.audit_access(s.principal, s.addr, case, action, obj, allowed, basis)
+
+    def audit_access(
+        self,
+        p: Principal,
+        addr: str | None,
+        case: Case,
+        action: str,
+        obj: str,
+        allowed: bool = True,
+        basis: str | None = None,
+    ) -> AuditEntry:
+        """``audit`` for callers without a WebSocket session (HTTP)."""
         consultants = self.state.consultants.get(case.id, frozenset())
         return AuditEntry(
             at=self.clock.now_ms(),
@@ -513,7 +530,7 @@ class Service:
             object=obj,
             basis=basis or (access.basis(p, case, consultants) if allowed else "none"),
             allowed=allowed,
-            client_addr=s.addr,
+            client_addr=addr,
         )
 
     def watch_queues(self, s: ClientSession, pools: set[str]) -> None:

@@ -63,6 +63,16 @@ async def on_queue_sub(svc: Service, s: ClientSession, f: QueueSub) -> None:
     pools = set(f.pools) or set(p.pools)
     if not pools <= p.pools:
         raise DomainError("forbidden", f"not your pools: {', '.join(sorted(pools - p.pools))}")
+    # The queue shows waiting patients' names, ages and complaints: logged per
+    # pool when it is opened (later pushes refresh what was already shown).
+    actor = admin.Actor(s.principal, s.addr)
+    rows = [
+        admin.audit_entry(
+            svc, actor, f"queue:{pool}", action="list", unit=pool, basis="pool_member"
+        )
+        for pool in sorted(pools)
+    ]
+    await svc.commit([], audit=rows)
     svc.watch_queues(s, pools)
     s.send(Ok(re=f.id))
     for pool in sorted(pools):

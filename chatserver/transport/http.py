@@ -212,9 +212,18 @@ async def attachment(request: Request) -> Response:
         return error(ErrorCode.not_found, "no such attachment", 404)
     room_id, mime, data = found
     try:
-        svc.state.room_access(who, room_id)
+        _, case, _ = svc.state.room_access(who, room_id)
     except DomainError:
         return error(ErrorCode.not_found, "no such attachment", 404)
+    if who.is_staff:  # a patient's photo seen by staff is logged before it is sent
+        addr = request.client.host if request.client else None
+        entry = svc.audit_access(
+            who, addr, case, "read", f"attachment:{request.path_params['att']}"
+        )
+        try:
+            await svc.commit([], audit=[entry])
+        except (StoreFailed, StoreBusy):
+            return error(ErrorCode.unavailable, "cannot log the access now; retry shortly", 503)
     return Response(
         data,
         media_type=mime,

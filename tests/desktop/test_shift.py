@@ -339,14 +339,21 @@ async def _shift(tmp_path: Path, shots: Path) -> None:  # noqa: PLR0915 - one st
         ).fetchall()
         db.close()
         assert [a for (a,) in actions] == [
+            "list",  # her two pools' queues
+            "list",
             "update",  # claim (Ctrl+N)
             "read",  # case_view
+            "read",  # following the chat
+            "read",  # and the staff thread
             "list",  # the case's bookings
+            "read",  # the patient's photo
             "note",
             "consult",
             "retriage",
             "hand_over",
             "update",  # claim (Enter on the row)
+            "read",  # case_view, chat, staff thread
+            "read",
             "read",
             "list",  # its bookings
             "book",

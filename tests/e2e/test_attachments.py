@@ -4,6 +4,7 @@ capped, referenced from a message, fetched only by the room's participants."""
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,17 @@ from tests.support.server import PATIENT, running_server
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 100
+
+
+def _audited(db_path: str, obj: str) -> list[tuple[str, str, int]]:
+    """The audit rows about ``obj``: action, basis, allowed."""
+    db = sqlite3.connect(db_path)
+    try:
+        return db.execute(
+            "SELECT action, basis, allowed FROM audit_log WHERE object = ?", (obj,)
+        ).fetchall()
+    finally:
+        db.close()
 
 
 async def test_upload_rules_and_who_may_fetch(tmp_path: Path) -> None:
@@ -44,6 +56,8 @@ async def test_upload_rules_and_who_may_fetch(tmp_path: Path) -> None:
 
         nurse_token = await login_staff(srv.base, "anna", "demo")
         assert await fetch(srv.base, nurse_token, f"/api/attachments/{att}") == JPEG  # pool staff
+        await srv.service.writer.write([])
+        assert _audited(srv.db_path, f"attachment:{att}") == [("read", "pool_member", 1)]
         other = await login_patient(srv.base, "200306062381")
         with pytest.raises(HttpError) as err:
             await fetch(srv.base, other, f"/api/attachments/{att}")

@@ -195,12 +195,16 @@ async def test_a_nurses_shift(tmp_path: Path) -> None:  # noqa: PLR0915 - one st
             "JOIN users u ON u.id = a.user_id ORDER BY a.id"
         ).fetchall()
         assert rows == [
+            ("anna", "list", "pool_member", 1),  # her queues, one row per pool
+            ("anna", "list", "pool_member", 1),
             ("anna", "update", "pool_member", 1),  # claim
             ("anna", "read", "assigned", 1),  # case_view
+            ("anna", "read", "assigned", 1),  # following the chat (sub)
             ("anna", "note", "assigned", 1),
             ("lars", "read", "none", 0),  # refused, and logged as refused
             ("anna", "consult", "assigned", 1),
-            ("lars", "read", "consulted", 1),
+            ("lars", "read", "consulted", 1),  # case_view
+            ("lars", "read", "consulted", 1),  # the staff thread (sub)
             ("anna", "retriage", "assigned", 1),
             ("anna", "hand_over", "assigned", 1),
             ("sara", "update", "pool_member", 1),
@@ -223,9 +227,11 @@ async def test_a_nurses_shift(tmp_path: Path) -> None:  # noqa: PLR0915 - one st
         )
         assert [e["action"] for e in mine] == [
             "update",
-            "read",
+            "read",  # the case view
+            "read",  # the chat
             "note",
             "consult",
+            "read",
             "read",
             "retriage",
             "hand_over",
