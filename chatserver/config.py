@@ -135,6 +135,9 @@ class QueueConfig:
     # minutes late, chat is closed for them (offer booking instead). 0 = off.
     admission_late_min: int = 120
     max_cases_per_staff: int = 8
+    # Open cases one patient (or a guardian for one child) may have at once:
+    # more would let one person crowd the queue ahead of everyone else.
+    max_open_cases_per_patient: int = 5
     # A claimed case with no staff reply within this many minutes returns to the queue.
     claim_timeout_min: int = 10
 

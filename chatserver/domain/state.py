@@ -63,11 +63,13 @@ class State:
         new_id: Callable[[], str],
         deadlines: DeadlinePolicy | None = None,
         max_cases_per_staff: int = 8,
+        max_open_per_patient: int = 5,
     ) -> None:
         self.clock = clock
         self.new_id = new_id
         self.deadlines: DeadlinePolicy = deadlines or FixedTargets()
         self.max_cases_per_staff = max_cases_per_staff
+        self.max_open_per_patient = max_open_per_patient
         self.cases: dict[str, Case] = {}
         self.rooms: dict[str, Room] = {}
         self.queues: dict[str, PoolQueue] = {}
@@ -138,6 +140,16 @@ class State:
     ) -> tuple[Case, list[Event]]:
         """A new case: in triage, or (direct entrances) straight into the queue."""
         now = self.clock.now_ms()
+        open_now = sum(
+            1
+            for c in self.by_user.get(subject_id, ())
+            if self.cases[c].patient_id == subject_id and self.cases[c].is_open
+        )
+        if open_now >= self.max_open_per_patient:
+            raise DomainError(
+                "limit_reached",
+                f"{open_now} cases are already open: write in one of them instead",
+            )
         case_id = self.new_id()
         case = Case(
             id=case_id,

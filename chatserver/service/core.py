@@ -109,6 +109,7 @@ class Service:
             lambda: new_id("c"),
             self.deadlines,
             max_cases_per_staff=config.queue.max_cases_per_staff,
+            max_open_per_patient=config.queue.max_open_cases_per_patient,
         )
         ident = config.identity
         self.identity = load_provider(

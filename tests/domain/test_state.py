@@ -770,3 +770,16 @@ def test_held_cases_match_a_full_count(steps: list[tuple[str, int, int]]) -> Non
             if c.assignee is not None and c.is_open:
                 counted.setdefault(c.assignee, set()).add(c.id)
         assert state.held == counted
+
+
+def test_a_patient_cannot_crowd_the_queue(clock: FakeClock) -> None:
+    ids = itertools.count(1)
+    state = State(clock, lambda: f"c{next(ids)}", max_open_per_patient=2)
+    first, _ = (open_direct(state), open_direct(state))
+    with pytest.raises(DomainError) as err:
+        open_direct(state)
+    assert error_code(err) == "limit_reached"
+    assert len(state.queue("vc_nurse").entries()) == 2
+    open_direct(state, who=OTHER)  # someone else is not limited by her cases
+    state.close(NURSE, first.id, "advice")
+    open_direct(state)  # a closed case frees a place
