@@ -264,11 +264,17 @@ class Service:
     # ------------------------------------------------------------ sessions
 
     async def authenticate(self, token: str) -> Principal | None:
-        user = await self.reader.session_user(token_hash(token), self.clock.now_ms())
-        if user is None:
+        found = await self.session(token)
+        return None if found is None else found[0]
+
+    async def session(self, token: str) -> tuple[Principal, int] | None:
+        """Who holds a live session token, and when the session expires (ms)."""
+        found = await self.reader.session_user(token_hash(token), self.clock.now_ms())
+        if found is None:
             return None
+        user, expires = found
         self.state.names[user.id] = user.name
-        return principal_of(user, self.wards_of(user.id))
+        return principal_of(user, self.wards_of(user.id)), expires
 
     async def ensure_cids(self, room_id: str) -> None:
         """Load a recovered room's (sender, cid) map before its first post, once."""

@@ -145,15 +145,16 @@ class Reader:
         row = rows[0] if rows else None
         return None if row is None else (row[0], row[1], row[2])
 
-    async def session_user(self, token_hash: bytes, now: int) -> UserRow | None:
+    async def session_user(self, token_hash: bytes, now: int) -> tuple[UserRow, int] | None:
+        """The user of a live session and when the session expires (ms)."""
         rows = await self._all(
-            f"SELECT {', '.join('u.' + c.strip() for c in USER_COLS.split(','))} "
+            f"SELECT {', '.join('u.' + c.strip() for c in USER_COLS.split(','))}, s.expires "
             "FROM sessions s JOIN users u ON u.id = s.user_id "
             "WHERE s.token_hash = ? AND s.revoked = 0 AND s.expires > ? AND u.disabled = 0",
             (token_hash, now),
         )
         row = rows[0] if rows else None
-        return None if row is None else user_row(row)
+        return None if row is None else (user_row(row[:-1]), int(row[-1]))
 
     async def user_by(self, column: str, value: str) -> UserRow | None:
         if column not in ("id", "username", "pnr"):

@@ -42,6 +42,13 @@ class Connections:
         limits = svc.config.limits
         while True:
             await asyncio.sleep(interval)
+            # A session ends at its expiry even on a connection kept alive by
+            # pings: its access (a guardian's wards, staff pools) was decided at
+            # hello and must be decided again.
+            now_ms = svc.clock.now_ms()
+            for s in svc.hub.sessions():
+                if s.expires_ms is not None and now_ms >= s.expires_ms:
+                    s.peer.close(CloseCode.session_revoked, "session expired: log in again")
             now = svc.clock.monotonic()
             for p in list(self.peers):
                 if not p.authenticated and now - p.opened > limits.hello_timeout:
@@ -122,7 +129,8 @@ async def _handshake(svc: Service, ws: WebSocket, peer: WsPeer) -> ClientSession
         )
         peer.close(CloseCode.unsupported_version, "unsupported protocol version")
         return None
-    principal = await svc.authenticate(frame.token)
+    found = await svc.session(frame.token)
+    principal, expires = found if found is not None else (None, None)
     if principal is None:
         peer.push(_error(ErrorCode.auth_failed, "invalid or expired token; log in again"))
         peer.close(CloseCode.auth_failed, "authentication failed")
@@ -137,6 +145,7 @@ async def _handshake(svc: Service, ws: WebSocket, peer: WsPeer) -> ClientSession
         addr=client.host if client else None,
         lang=frame.lang or "sv",
         token_hash=token_hash(frame.token),
+        expires_ms=expires,
     )
     peer.authenticated = True
     svc.hub.attach(session)

@@ -54,8 +54,9 @@ async def test_a_session_committed_after_earlier_reads_is_seen(
 
     commit(writer, records.session(b"t" * 32, "u1", 0, 10, None))
 
-    user = await reader.session_user(b"t" * 32, now=1)
-    assert user is not None and user.id == "u1"
+    live = await reader.session_user(b"t" * 32, now=1)
+    assert live is not None and live[0].id == "u1" and live[1] == 10  # and when it expires
+    assert (await reader.session_user(b"t" * 32, now=10)) is None  # expired
     commit(writer, records.user_insert(id="u9", kind="staff", name="U 9", created=0, username="u9"))
     found = await reader.user_by("username", "u9")
     assert found is not None and found.name == "U 9"

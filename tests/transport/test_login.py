@@ -138,3 +138,18 @@ async def test_a_huge_json_body_is_refused_before_it_is_read(srv: Running) -> No
     lying = {**json_type, "Content-Length": str(10**9)}
     status = await asyncio.to_thread(_raw_post, srv.base, "/api/login/staff", b"{}", lying)
     assert status == 413
+
+
+async def test_a_connection_ends_when_its_session_expires(tmp_path: Path) -> None:
+    """Pings keep a connection open, not a session: at its expiry the server
+    closes the connection (4006), so access is decided again at the next hello."""
+    from chatserver.domain.clock import FakeClock
+
+    clock = FakeClock()
+    async with running_server(tmp_path / "db.sqlite3", clock=clock) as srv:
+        ws = await _connect(srv, await login_patient(srv.base, PATIENT))
+        clock.advance(hours=12, seconds=1)  # session.lifetime: 12 h
+        with pytest.raises(ConnectionClosed) as closed:
+            for _ in range(100):
+                await asyncio.wait_for(ws.recv(), 10)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4006
