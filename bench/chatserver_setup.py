@@ -48,6 +48,8 @@ POOL = "vc_nurse"
 # State.max_cases_per_staff in chatserver/domain/state.py: open cases one
 # staff member may hold. Not configurable at the time of writing.
 CASES_PER_STAFF = 8
+# Open cases the one bench patient may have at once (scale_queue opens 5/s).
+BENCH_OPEN_CASES = 1_000_000
 # Enough staff users for 128 pairs at once (the transport bench uses 50).
 DEFAULT_STAFF = 16
 # Commands per second and burst per connection: far above the ~1,000 msgs/s
@@ -113,8 +115,14 @@ def config_text(*, rate: int = BENCH_RATE, burst: int = BENCH_BURST) -> str:
     # Newer servers make the per-staff cap configurable; older ones reject
     # unknown keys, so only set it where the config knows it.
     queue = _section_fields("queue")
+    settings = []
     if "max_cases_per_staff" in queue:
-        lines += ["[queue]", f"max_cases_per_staff = {CASES_PER_STAFF}", ""]
+        settings.append(f"max_cases_per_staff = {CASES_PER_STAFF}")
+    if "max_open_cases_per_patient" in queue:
+        # Every bench connection is the one test patient: all cases are hers.
+        settings.append(f"max_open_cases_per_patient = {BENCH_OPEN_CASES}")
+    if settings:
+        lines += ["[queue]", *settings, ""]
     lines += [
         "[[identity.test_identities]]",
         f'pnr = "{BENCH_PNR}"',
