@@ -127,6 +127,14 @@ async def update_user(
     _check_roles_pools(svc, roles, pools)
     if u.id == actor.principal.user_id and (disabled or "admin" not in roles):
         raise AdminError("forbidden", "administrators cannot disable or demote themselves", 403)
+    if u.id == actor.principal.user_id and (
+        set(roles) != set(u.roles) or set(pools) != set(u.pools)
+    ):
+        # The role alone gives no access to patients' cases; granting oneself a
+        # pool would. Another administrator does it, and it is audited as theirs.
+        raise AdminError(
+            "forbidden", "another administrator must change your own roles or pools", 403
+        )
     access_changed = (
         set(roles) != set(u.roles) or set(pools) != set(u.pools) or disabled != u.disabled
     )

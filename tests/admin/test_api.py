@@ -154,6 +154,8 @@ async def test_changing_access_ends_sessions_at_once(srv: Running, admin: Admin)
 
     self_demote = await admin.refused("PATCH", "/users/admin", {"roles": ["nurse"]})
     assert "forbidden (403)" in str(self_demote)
+    self_grant = await admin.refused("PATCH", "/users/admin", {"pools": ["nurse_1177"]})
+    assert "another administrator must change your own roles or pools" in str(self_grant)
     missing = await admin.refused("PATCH", "/users/nobody", {"name": "X"})
     assert "not_found (404)" in str(missing)
     empty = await admin.refused("PATCH", "/users/anna", {})
