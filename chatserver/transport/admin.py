@@ -85,7 +85,8 @@ USER_CREATE = {
 USER_PATCH = {
     "type": "object",
     "description": "Only the fields given change. Changing roles, pools or disabled "
-    "ends the person's sessions and connections at once.",
+    "ends the person's sessions and connections at once. Administrators may not disable "
+    "themselves or change their own roles or pools (403): another administrator does.",
     "properties": {"name": NAME, "roles": ROLES, "pools": POOLS, "disabled": {"type": "boolean"}},
     "minProperties": 1,
     "additionalProperties": False,
