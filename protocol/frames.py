@@ -560,7 +560,11 @@ class Consult(Frame):
     id: ReqId
     case: CaseId
     question: Annotated[str, Str(MAX_TEXT, 1), "The question"]
-    staff: Annotated[str | None, Str(MAX_ID, 1), "Staff user to ask"] = None
+    staff: Annotated[
+        str | None,
+        Str(MAX_ID, 1),
+        "A colleague: user id or login name (`not_found` if no active staff member)",
+    ] = None
     pool: Annotated[str | None, Str(MAX_ID, 1), "Or: a pool to ask"] = None
 
 
@@ -608,7 +612,7 @@ class PhraseDelete(Frame):
 @client
 @dataclass(frozen=True, slots=True)
 class Rate(Frame):
-    """Patient: rate a closed case 1-5 (once)."""
+    """Patient: rate a closed case 1-5 (once; a second rating is `duplicate`)."""
 
     TYPE: ClassVar[str] = "rate"
     id: ReqId

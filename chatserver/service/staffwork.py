@@ -242,7 +242,16 @@ async def on_consult(svc: Service, s: ClientSession, f: Consult) -> None:
         raise DomainError("bad_request", "ask either a staff member or a pool")
     if f.pool is not None and f.pool not in svc.config.pools:
         raise DomainError("not_found", f"no pool {f.pool}")
-    invitee = f.staff if f.staff is not None else f"pool:{f.pool}"
+    invitee = f"pool:{f.pool}"
+    if f.staff is not None:
+        # A colleague by user id or by login name; an invitation to nobody
+        # would be answered by nobody.
+        user = await svc.reader.user_by("id", f.staff) or await svc.reader.user_by(
+            "username", f.staff
+        )
+        if user is None or user.kind != "staff" or user.disabled:
+            raise DomainError("not_found", f"no staff member {f.staff}")
+        invitee = user.id
     case = svc.state.visible_case(p, f.case)
     await svc.ensure_cids(case.staff_room)
     case, events = svc.state.consult(p, f.case, invitee, f.question)
@@ -256,7 +265,7 @@ async def on_consult(svc: Service, s: ClientSession, f: Consult) -> None:
     def done() -> None:
         s.send(Ok(re=f.id))
         if f.staff is not None:
-            svc.hub.to_user(f.staff, invite)
+            svc.hub.to_user(invitee, invite)
         else:
             for other in svc.hub.sessions():
                 if f.pool in other.principal.pools and other.principal.user_id != p.user_id:

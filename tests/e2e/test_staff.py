@@ -240,3 +240,25 @@ async def test_a_nurses_shift(tmp_path: Path) -> None:  # noqa: PLR0915 - one st
         ]  # allowed accesses to Tess's case; the refused attempt is for controls only
         assert {e["unit"] for e in mine} == {"1177 sjuksköterskor", "Vårdcentralens sekreterare"}
         assert all(set(e) == {"at", "unit", "action", "object"} for e in mine)
+
+
+async def test_a_colleague_is_asked_by_login_name_and_nobody_is_not(tmp_path: Path) -> None:
+    async with running_server(tmp_path / "db.sqlite3") as srv:
+        patient = Client(srv.ws, await login_patient(srv.base, PATIENT))
+        anna = Client(srv.ws, await login_staff(srv.base, "anna", "demo"))
+        lars = Client(srv.ws, await login_staff(srv.base, "lars", "demo"))
+        for c in (patient, anna, lars):
+            await c.start()
+        opened = await patient.request(OpenCase(id=0, entrance="vc_nurse", text="Utslag"))
+        assert isinstance(opened, CaseUpdate)
+        case = opened.case.case
+        await anna.request(Claim(id=0, case=case))
+        for nobody in ("nosuchuser", "pf0000000000", "admin2"):
+            with pytest.raises(ServerError) as err:
+                await anna.request(Consult(id=0, case=case, question="?", staff=nobody))
+            assert err.value.code == "not_found"
+        await anna.request(Consult(id=0, case=case, question="Bältros?", staff="lars"))
+        invite = await _next(lars, ConsultInvite)
+        assert invite.case == case and invite.question == "Bältros?"
+        for c in (patient, anna, lars):
+            await c.close()
