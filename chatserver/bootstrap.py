@@ -17,9 +17,8 @@ import time
 
 from chatserver.admin_commands import NoPassword, ask_password
 from chatserver.service.accounts import staff_user_op
+from chatserver.service.auth import MIN_PASSWORD
 from chatserver.store import db, migrate
-
-MIN_PASSWORD = 10  # as the admin API's PASSWORD schema (chatserver/transport/admin.py)
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

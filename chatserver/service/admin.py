@@ -127,17 +127,14 @@ async def update_user(
     _check_roles_pools(svc, roles, pools)
     if u.id == actor.principal.user_id and (disabled or "admin" not in roles):
         raise AdminError("forbidden", "administrators cannot disable or demote themselves", 403)
-    if u.id == actor.principal.user_id and (
-        set(roles) != set(u.roles) or set(pools) != set(u.pools)
-    ):
+    grants_changed = set(roles) != set(u.roles) or set(pools) != set(u.pools)
+    if u.id == actor.principal.user_id and grants_changed:
         # The role alone gives no access to patients' cases; granting oneself a
         # pool would. Another administrator does it, and it is audited as theirs.
         raise AdminError(
             "forbidden", "another administrator must change your own roles or pools", 403
         )
-    access_changed = (
-        set(roles) != set(u.roles) or set(pools) != set(u.pools) or disabled != u.disabled
-    )
+    access_changed = grants_changed or disabled != u.disabled
     ops = [records.user_update(u.id, name=name, roles=roles, pools=pools, disabled=disabled)]
     if access_changed:
         ops.append(records.sessions_revoke_user(u.id))
@@ -159,8 +156,7 @@ async def set_password(svc: Service, actor: Actor, username: str, password: str)
 
 def _end_sessions(svc: Service, user_id: str) -> Callable[[], None]:
     def close() -> None:
-        for s in list(svc.hub.users.get(user_id, {}).values()):
-            s.peer.close(CloseCode.session_revoked, "access changed by an administrator")
+        svc.hub.close_user(user_id, CloseCode.session_revoked, "access changed by an administrator")
 
     return close
 

@@ -41,6 +41,10 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+# Shortest staff password set through the admin API or `chatserver create-admin`.
+MIN_PASSWORD = 10
+
+
 def token_hash(token: str) -> bytes:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
 

@@ -87,5 +87,14 @@ class Hub:
         for s in list(self.users.get(user_id, {}).values()):
             s.peer.push(data)
 
+    def close_user(
+        self, user_id: str, code: int, reason: str, *, token_hash: bytes | None = None
+    ) -> None:
+        """Close a user's connections: all of them, or those opened with one
+        session token (``token_hash``)."""
+        for s in list(self.users.get(user_id, {}).values()):
+            if token_hash is None or s.token_hash == token_hash:
+                s.peer.close(code, reason)
+
     def sessions(self) -> list[ClientSession]:
         return [s for peers in self.users.values() for s in peers.values()]

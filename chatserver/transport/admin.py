@@ -26,6 +26,7 @@ from starlette.routing import Route
 
 from chatserver.domain.principals import STAFF_ROLES
 from chatserver.service import admin
+from chatserver.service.auth import MIN_PASSWORD
 from chatserver.service.core import Service
 from chatserver.store.writer import StoreBusy, StoreFailed
 from chatserver.transport.http import _bearer, _cross_site, _json_body, _svc, error
@@ -45,7 +46,7 @@ ROLES = {
     "uniqueItems": True,
 }
 POOLS = {"type": "array", "items": KEY, "maxItems": 50, "uniqueItems": True}
-PASSWORD = {"type": "string", "minLength": 10, "maxLength": 200}
+PASSWORD = {"type": "string", "minLength": MIN_PASSWORD, "maxLength": 200}
 HOURS = {
     "type": "object",
     "description": (

@@ -165,9 +165,7 @@ async def logout(request: Request) -> JSONResponse:
     svc = _svc(request)
     hashed = token_hash(token)
     await svc.writer.write([records.session_revoke(hashed)])
-    for s in list(svc.hub.users.get(who.user_id, {}).values()):
-        if s.token_hash == hashed:
-            s.peer.close(CloseCode.session_revoked, "logged out")
+    svc.hub.close_user(who.user_id, CloseCode.session_revoked, "logged out", token_hash=hashed)
     return JSONResponse({"ok": True})
 
 

@@ -130,11 +130,11 @@ async def _handshake(svc: Service, ws: WebSocket, peer: WsPeer) -> ClientSession
         peer.close(CloseCode.unsupported_version, "unsupported protocol version")
         return None
     found = await svc.session(frame.token)
-    principal, expires = found if found is not None else (None, None)
-    if principal is None:
+    if found is None:
         peer.push(_error(ErrorCode.auth_failed, "invalid or expired token; log in again"))
         peer.close(CloseCode.auth_failed, "authentication failed")
         return None
+    principal, expires = found
     limits = svc.config.limits
     client = ws.client
     session = ClientSession(
