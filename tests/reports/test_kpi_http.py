@@ -5,7 +5,6 @@ wrong (reversed, longer than a year, off the calendar) is a 400
 from __future__ import annotations
 
 import asyncio
-import json
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -17,6 +16,7 @@ import pytest
 
 from chatserver.transport.reports import MAX_DAYS
 from clients.sdk import login_staff
+from tests.support.http import call_json
 from tests.support.server import Running, running_server
 
 
@@ -29,17 +29,7 @@ async def srv(tmp_path: Path) -> AsyncIterator[Running]:
 async def kpi(srv: Running, token: str, **query: str) -> tuple[int, Any]:
     """(status, JSON body) of a real request."""
     url = f"{srv.base}/api/reports/kpi?{urllib.parse.urlencode(query)}"
-
-    def get() -> tuple[int, Any]:
-        req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
-        try:
-            with urllib.request.urlopen(req, timeout=30) as resp:
-                return resp.status, json.loads(resp.read())
-        except urllib.error.HTTPError as e:
-            with e:
-                return e.code, json.loads(e.read())
-
-    return await asyncio.to_thread(get)
+    return await asyncio.to_thread(call_json, url, None, token)
 
 
 @pytest.mark.parametrize(

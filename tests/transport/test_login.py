@@ -6,9 +6,6 @@ client kind."""
 from __future__ import annotations
 
 import asyncio
-import json
-import urllib.error
-import urllib.request
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +19,7 @@ from clients.sdk import login_patient, login_staff
 from protocol.codec import decode_server, encode
 from protocol.frames import Hello, Ping, Pong, Welcome
 from protocol.version import PROTOCOL_VERSION
+from tests.support.http import call_json, exchange
 from tests.support.server import PATIENT, Running, running_server
 
 
@@ -32,18 +30,7 @@ async def srv(tmp_path: Path) -> AsyncIterator[Running]:
 
 
 def _post(base: str, path: str, body: dict[str, Any], token: str | None = None) -> tuple[int, Any]:
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    req = urllib.request.Request(
-        base + path, data=json.dumps(body).encode(), headers=headers, method="POST"
-    )
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return resp.status, json.loads(resp.read())
-    except urllib.error.HTTPError as e:
-        with e:
-            return e.code, json.loads(e.read())
+    return call_json(base + path, body, token)
 
 
 async def _refused(srv: Running, body: dict[str, Any]) -> tuple[int, str]:
@@ -121,13 +108,7 @@ async def test_failed_logins_lock_the_account_until_a_new_password(srv: Running)
 
 
 def _raw_post(base: str, path: str, body: bytes, headers: dict[str, str]) -> int:
-    req = urllib.request.Request(base + path, data=body, headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return int(resp.status)
-    except urllib.error.HTTPError as e:
-        with e:
-            return int(e.code)
+    return exchange(base + path, method="POST", data=body, headers=headers)[0]
 
 
 async def test_a_huge_json_body_is_refused_before_it_is_read(srv: Running) -> None:
