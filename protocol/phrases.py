@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 PLACEHOLDERS = ("patient", "staff", "unit")
-PLACEHOLDER = re.compile(r"\{(patient|staff|unit)\}")
+PLACEHOLDER = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
 _ANY_BRACED = re.compile(r"\{([^{}\s]{0,40})\}")
 
 
