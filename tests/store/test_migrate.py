@@ -128,3 +128,38 @@ def test_statements_split_on_complete_statements() -> None:
     assert len(statements) == 3
     assert statements[1].strip().startswith("CREATE TRIGGER")
     assert statements[1].rstrip().endswith("END;")
+
+
+def _migrate_to(conn: sqlite3.Connection, last: int) -> None:
+    for n, _, sql in migrate.available()[:last]:
+        for statement in migrate._statements(sql):
+            conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {n}")
+
+
+def test_messages_keep_every_row_when_the_table_becomes_append_only(
+    conn: sqlite3.Connection,
+) -> None:
+    _migrate_to(conn, 6)  # messages as WITHOUT ROWID, before 0007
+    rows = [
+        (f"r{r}", seq, f"c{r}-{seq}", "u1", "Ann", "patient", f"text {r}.{seq}", None, seq, kind)
+        for r in range(3)
+        for seq, kind in ((1, "text"), (2, "note"), (3, "text"))
+    ]
+    conn.executemany(
+        "INSERT INTO messages (room, seq, cid, sender, name, role, text, att, ts, kind) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    assert migrate.migrate(conn) == SHIPPED[6:]
+    cols = "room, seq, cid, sender, name, role, text, att, ts, kind"
+    assert conn.execute(f"SELECT {cols} FROM messages ORDER BY room, seq").fetchall() == rows
+    plan = conn.execute("EXPLAIN QUERY PLAN SELECT max(seq) FROM messages WHERE room = 'r1'")
+    assert "messages_room_seq" in " ".join(str(r) for r in plan)
+    # The room's numbering stays unique in the database: a second row 2 is refused.
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+        conn.execute(
+            f"INSERT INTO messages ({cols}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            ("r1", 2, "x", "u", "A", "p", "t", None, 9, "text"),
+        )
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
