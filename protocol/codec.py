@@ -156,6 +156,14 @@ def encode_message(
     return packed
 
 
+def encode_ack(re: int, room: str, cid: str, seq: int, ts: int) -> bytes:
+    """``encode(Ack(...))`` without building the frame: one for every chat
+    message a client sends (tests hold the bytes equal)."""
+    out = {"t": "ack", "re": re, "room": room, "cid": cid, "seq": seq, "ts": ts}
+    packed: bytes = msgpack.packb(out, use_bin_type=True)
+    return packed
+
+
 def decode_client(data: bytes) -> Frame:
     """A frame a client sent (server side)."""
     return _decode(data, CLIENT_FRAMES, MAX_FRAME_BYTES)

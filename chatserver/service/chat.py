@@ -9,9 +9,8 @@ from chatserver.domain.errors import DomainError
 from chatserver.domain.events import ChatMessage
 from chatserver.service.session import ClientSession
 from chatserver.store import records
-from protocol.codec import encode
+from protocol.codec import encode, encode_ack
 from protocol.frames import (
-    Ack,
     History,
     Ok,
     Page,
@@ -84,7 +83,7 @@ async def on_send(svc: Service, s: ClientSession, f: Send) -> None:
     posted = svc.state.post(s.principal, f.room, f.cid, f.text, f.att, f.kind)
 
     def ack() -> None:
-        s.send(Ack(re=f.id, room=f.room, cid=f.cid, seq=posted.seq, ts=posted.ts))
+        s.peer.push(encode_ack(f.id, f.room, f.cid, posted.seq, posted.ts))
 
     extra = []
     if posted.new and f.room.endswith(STAFF_ROOM_SUFFIX):

@@ -8,7 +8,7 @@ import dataclasses
 import msgpack
 import pytest
 
-from protocol.codec import decode_server, encode, encode_message, to_wire
+from protocol.codec import decode_server, encode, encode_ack, encode_message, to_wire
 from protocol.frames import Ack, Error, Frame, Limits, Me, Message, Page, Welcome
 
 MSG = Message(
@@ -61,3 +61,8 @@ def test_encode_message_equals_encode(att: str | None) -> None:
     )
     fields = (m.room, m.seq, m.cid, m.sender, m.name, m.role, m.text, m.ts, m.att, m.kind)
     assert encode_message(*fields) == encode(m)
+
+
+def test_encode_ack_equals_encode() -> None:
+    a = Ack(re=7, room="r1", cid="c-1", seq=12, ts=1_700_000_000_123)
+    assert encode_ack(a.re, a.room, a.cid, a.seq, a.ts) == encode(a)

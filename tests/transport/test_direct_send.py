@@ -7,9 +7,11 @@ import asyncio
 from pathlib import Path
 from typing import Any, cast
 
+import pytest
 from starlette.websockets import WebSocket
+from websockets.frames import Frame, Opcode
 
-from chatserver.transport.peer import DirectWriter, WsPeer
+from chatserver.transport.peer import DirectWriter, WsPeer, binary_frame_header
 from clients.sdk import Client, login_patient
 from protocol.frames import OpenCase
 from tests.support.server import PATIENT, running_server
@@ -88,3 +90,10 @@ async def test_the_real_server_writes_directly(tmp_path: Path) -> None:
         assert isinstance(peer, WsPeer)
         assert isinstance(peer._direct, DirectWriter)
         await patient.close()
+
+
+@pytest.mark.parametrize("length", [0, 1, 125, 126, 127, 65_535, 65_536, 70_000])
+def test_own_frame_header_gives_the_bytes_websockets_would(length: int) -> None:
+    data = bytes(range(256)) * (length // 256) + bytes(length % 256)
+    expected = Frame(Opcode.BINARY, data).serialize(mask=False, extensions=[])
+    assert binary_frame_header(length) + data == expected
