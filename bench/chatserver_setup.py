@@ -97,8 +97,11 @@ def staff_needed(pairs: int) -> int:
     return max(1, -(-pairs // CASES_PER_STAFF))
 
 
-def config_text(*, rate: int = BENCH_RATE, burst: int = BENCH_BURST) -> str:
-    """The bench region: default pools and entrances, one test identity, high limits."""
+def config_text(
+    *, rate: int = BENCH_RATE, burst: int = BENCH_BURST, commit_interval_ms: float | None = None
+) -> str:
+    """The bench region: default pools and entrances, one test identity, high
+    limits; ``commit_interval_ms`` (store pacing) as the server's default if None."""
     lines = [
         "# Written by bench/chatserver_setup.py for benchmarks only.",
         "[server]",
@@ -123,6 +126,8 @@ def config_text(*, rate: int = BENCH_RATE, burst: int = BENCH_BURST) -> str:
         settings.append(f"max_open_cases_per_patient = {BENCH_OPEN_CASES}")
     if settings:
         lines += ["[queue]", *settings, ""]
+    if commit_interval_ms is not None:
+        lines += ["[store]", f"commit_interval_ms = {commit_interval_ms}", ""]
     lines += [
         "[[identity.test_identities]]",
         f'pnr = "{BENCH_PNR}"',
@@ -146,6 +151,7 @@ def prepare(
     staff: int = DEFAULT_STAFF,
     rate: int = BENCH_RATE,
     burst: int = BENCH_BURST,
+    commit_interval_ms: float | None = None,
 ) -> Prepared:
     """Write a fresh ``bench.sqlite3`` and ``bench.toml`` into ``directory``."""
     if staff < 1:
@@ -156,7 +162,8 @@ def prepare(
     for stale in (db_path, folder / "bench.sqlite3-wal", folder / "bench.sqlite3-shm"):
         stale.unlink(missing_ok=True)
     config_path = folder / "bench.toml"
-    config_path.write_text(config_text(rate=rate, burst=burst), encoding="utf-8")
+    text = config_text(rate=rate, burst=burst, commit_interval_ms=commit_interval_ms)
+    config_path.write_text(text, encoding="utf-8")
     # Fail here, with the key named, rather than in the server's start-up.
     config_mod.load(config_path)
 
@@ -200,6 +207,12 @@ def prepare(
 def server_argv(directory: Path) -> tuple[str, ...]:
     """``ServerSpec.prepare`` hook for ``bench.transport``: prepare, then serve."""
     return prepare(directory).argv()
+
+
+def unpaced_server_argv(directory: Path) -> tuple[str, ...]:
+    """The same, with the store's pacing under load turned off
+    (``commit_interval_ms = 0``: every commit starts as soon as it can)."""
+    return prepare(directory, commit_interval_ms=0).argv()
 
 
 def main(argv: list[str] | None = None) -> int:

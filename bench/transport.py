@@ -47,6 +47,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from bench.chatserver_setup import server_argv as chatserver_argv
+from bench.chatserver_setup import unpaced_server_argv
 from bench.loadgen import LoadError, LoadSpec, Target, idle_connections, run_load
 from bench.scrape import BATCH_OPERATIONS, COMMIT_SECONDS, Histogram, scrape_histograms
 from bench.server_proc import (
@@ -115,6 +116,17 @@ SERVERS: tuple[ServerSpec, ...] = (
         driver="chatserver",
         path="/ws",
         prepare=chatserver_argv,
+        metrics_path="/metrics",
+    ),
+)
+# Named with --servers only: the chatserver with its store's pacing turned off
+# (docs/decisions/0006-messages-append-only.md has the A/B).
+EXTRA_SERVERS: tuple[ServerSpec, ...] = (
+    ServerSpec(
+        "chatserver_unpaced",
+        driver="chatserver",
+        path="/ws",
+        prepare=unpaced_server_argv,
         metrics_path="/metrics",
     ),
 )
@@ -631,7 +643,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--servers",
-        help=f"comma-separated subset of {','.join(s.name for s in SERVERS)} "
+        help=f"comma-separated subset of {','.join(s.name for s in SERVERS + EXTRA_SERVERS)} "
         "(the first named is the baseline)",
     )
     parser.add_argument("--no-pin", action="store_true", help="do not pin servers and load")
@@ -646,7 +658,7 @@ def build_parser() -> argparse.ArgumentParser:
 def choose_servers(names: str | None) -> tuple[ServerSpec, ...]:
     if not names:
         return SERVERS
-    known = {spec.name: spec for spec in SERVERS}
+    known = {spec.name: spec for spec in SERVERS + EXTRA_SERVERS}
     wanted = [name.strip() for name in names.split(",") if name.strip()]
     unknown = [name for name in wanted if name not in known]
     if unknown or not wanted:

@@ -179,6 +179,8 @@ class Service:
             on_failure=self._store_failed,
             on_batch=self._batch_observed,
             on_lost=self._lost,
+            min_interval=self.config.store.commit_interval_ms / 1000,
+            busy_batch=self.config.store.busy_batch,
         )
         self.writer.start()
         self.reader = await Reader.open(self.db_path)

@@ -36,6 +36,9 @@ def test_example_region_loads_and_its_hours_parse() -> None:
             "pools.p.hours: holidays: 'open'",
         ),
         ({"pools": {"p": {}}}, "(an entrance of the built-in demo: with [pools] set"),
+        ({"store": {"commit_interval_ms": 500}}, "store.commit_interval_ms: 500 is outside 0..50"),
+        ({"store": {"commit_interval_ms": -1}}, "store.commit_interval_ms: -1 is outside"),
+        ({"store": {"busy_batch": 0}}, "store.busy_batch: 0 must be at least 1"),
     ],
 )
 def test_mistakes_name_the_key(data: dict[str, object], message: str) -> None:
@@ -47,3 +50,11 @@ def test_mistakes_name_the_key(data: dict[str, object], message: str) -> None:
 def test_defaults_work_without_a_file() -> None:
     cfg = config.load(None)
     assert cfg.server.port == 8080 and "seek_care" in cfg.entrances
+
+
+def test_store_pacing_reaches_the_writer_in_seconds(tmp_path: Path) -> None:
+    path = tmp_path / "region.toml"
+    path.write_text("[store]\ncommit_interval_ms = 2.5\nbusy_batch = 32\n", encoding="utf-8")
+    cfg = config.load(path)
+    assert (cfg.store.commit_interval_ms, cfg.store.busy_batch) == (2.5, 32)
+    assert config.load(None).store.commit_interval_ms == 4.0

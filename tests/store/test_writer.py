@@ -362,3 +362,38 @@ async def test_close_of_an_idle_writer(make_writer: WriterFactory) -> None:
     await w.write([user(1)])
     await w.close()
     assert w.stats.commits == 1
+
+
+# -- pacing under load ----------------------------------------------------------
+
+
+async def test_busy_writer_paces_commits_so_the_next_batch_grows(
+    make_writer: WriterFactory, path: Path
+) -> None:
+    # A pause far longer than the three submits below take, however loaded
+    # the machine: without pacing the first would be committed on its own.
+    w = make_writer(min_interval=0.5, busy_batch=2)
+    await w.write([user(0), user(1)])  # a batch of two: busy
+    jobs = []
+    for n in (2, 3, 4):
+        jobs.append(w.submit([user(n)]))
+        await asyncio.sleep(0)  # the writer task gets its turn in between
+    await asyncio.gather(*jobs)
+    assert list(w.stats.batch_sizes) == [2, 3]
+    assert stored_users(path) == ["u0", "u1", "u2", "u3", "u4"]
+
+
+async def test_quiet_writer_commits_at_once(make_writer: WriterFactory) -> None:
+    w = make_writer(min_interval=SAFETY_S, busy_batch=2)
+    await w.write([user(0)])  # one operation: not busy
+    await asyncio.wait_for(w.write([user(1)]), SAFETY_S / 2)  # not held for SAFETY_S
+    assert list(w.stats.batch_sizes) == [1, 1]
+
+
+async def test_closing_cuts_a_pause_short(make_writer: WriterFactory, path: Path) -> None:
+    w = make_writer(min_interval=SAFETY_S, busy_batch=2)
+    await w.write([user(0), user(1)])
+    w.enqueue([user(2)], "late")
+    await asyncio.sleep(0)  # the writer is now pausing before this batch
+    await asyncio.wait_for(w.close(), SAFETY_S / 2)
+    assert stored_users(path) == ["u0", "u1", "u2"]
