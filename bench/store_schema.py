@@ -25,7 +25,7 @@ from chatserver.store import db
 _COLUMNS = """room TEXT NOT NULL, seq INTEGER NOT NULL, cid TEXT NOT NULL, sender TEXT NOT NULL,
     name TEXT NOT NULL, role TEXT NOT NULL, text TEXT NOT NULL, att TEXT, ts INTEGER NOT NULL"""
 SCHEMAS: dict[str, tuple[str, ...]] = {
-    # As in chatserver/store/migrations/0001_core.sql.
+    # As in chatserver/store/migrations/0001_core.sql (until 0007).
     "without_rowid_pk+cid_index": (
         f"CREATE TABLE m ({_COLUMNS}, PRIMARY KEY (room, seq)) WITHOUT ROWID",
         "CREATE UNIQUE INDEX m_cid ON m(room, sender, cid)",
@@ -36,6 +36,7 @@ SCHEMAS: dict[str, tuple[str, ...]] = {
         "CREATE UNIQUE INDEX m_seq ON m(room, seq)",
         "CREATE UNIQUE INDEX m_cid ON m(room, sender, cid)",
     ),
+    # As since migration 0007 (docs/decisions/0006-messages-append-only.md).
     "rowid+seq_index": (
         f"CREATE TABLE m ({_COLUMNS})",
         "CREATE UNIQUE INDEX m_seq ON m(room, seq)",
