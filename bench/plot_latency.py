@@ -2,7 +2,8 @@
 
 Each input is ``[LABEL=]PATH[@TARGET,TARGET...]``: a file of JSON lines as
 ``python -m bench.transport`` prints them (other lines are skipped), an
-optional label added to its series' names, and optionally the servers to take
+optional label added to its series' names (such series are drawn dashed: another
+run, for comparison), and optionally the servers to take
 from it. Every ``rate`` row is one point; the figure is the median over the
 rounds of a server at an offered rate, and the saturated run is drawn as one
 more point at the rate it achieved (hollow marker). Two panels, p50 and p99,
@@ -30,7 +31,12 @@ from typing import Any
 from bench.transport import TARGET_P99_MS, TARGET_P99_RATE
 
 XTICKS = (1000, 2000, 5000, 10000, 20000, 50000)
-STYLE = {"bare": "tab:green", "uvicorn": "tab:blue", "chatserver": "tab:red"}
+STYLE = {
+    "bare": "tab:green",
+    "uvicorn": "tab:blue",
+    "chatserver": "tab:red",
+    "chatserver_unpaced": "tab:orange",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +137,7 @@ def plot(series: Sequence[Series], out: Path, title: str) -> None:
     for ax, index, which in ((axes[0], 1, "p50"), (axes[1], 2, "p99")):
         for s in series:
             color = STYLE.get(s.target)
-            dashed = bool(s.label) and s.label.lower().startswith("before")
+            dashed = bool(s.label)  # another run, for comparison
             xs = [p[0] for p in s.points]
             ys = [p[index] for p in s.points]
             ax.plot(

@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps({"schema": name, "round": round_no, **row}), flush=True)
     base = statistics.median(r["cpu_us_per_row"] for r in results[next(iter(SCHEMAS))])
     print()
-    print("| messages table | CPU per row (µs) | wall per row (µs) | CPU / as is |")
+    print("| messages table | CPU per row (µs) | wall per row (µs) | CPU / first |")
     print("|---|---|---|---|")
     for name, rows in results.items():
         cpu = statistics.median(r["cpu_us_per_row"] for r in rows)
