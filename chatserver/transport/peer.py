@@ -120,8 +120,10 @@ _DIRECT_ATTRS = (
 _CONN_ATTRS = ("state", "extensions", "writes", "expect_continuation_frame")
 
 
-def direct_writer(send: Any) -> DirectWriter | None:
-    """A DirectWriter for the connection behind uvicorn's ``send``, or None."""
+def uvicorn_protocol(send: Any) -> Any | None:
+    """The connection behind ``send`` if ``send`` is exactly uvicorn's
+    ``WebSocketsSansIOProtocol.send`` (uvicorn 0.55), else None: what the
+    fast paths here and in ``inbox.py`` rely on is checked once, there."""
     try:
         from uvicorn.protocols.websockets.websockets_sansio_impl import (
             WebSocketsSansIOProtocol,
@@ -133,7 +135,13 @@ def direct_writer(send: Any) -> DirectWriter | None:
         return None
     if getattr(send, "__func__", None) is not WebSocketsSansIOProtocol.send:
         return None
-    if not all(hasattr(proto, name) for name in _DIRECT_ATTRS):
+    return proto
+
+
+def direct_writer(send: Any) -> DirectWriter | None:
+    """A DirectWriter for the connection behind uvicorn's ``send``, or None."""
+    proto = uvicorn_protocol(send)
+    if proto is None or not all(hasattr(proto, name) for name in _DIRECT_ATTRS):
         return None
     if not all(hasattr(proto.conn, name) for name in _CONN_ATTRS):
         return None

@@ -1,7 +1,10 @@
-"""The WebSocket endpoint: handshake, one reader loop, one outbox per connection.
+"""The WebSocket endpoint: handshake, then the connection's commands one at
+a time and in order, one outbox per connection.
 
 It moves bytes between the socket and the service and decides nothing:
-decode (protocol), rate-limit, hand the frame to ``Service.dispatch``.
+decode (protocol), rate-limit, hand the frame to ``Service.dispatch``. Under
+uvicorn each frame is taken as it arrives (``inbox.py``); elsewhere a reader
+loop awaits ``receive``.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Coroutine
 from typing import Any
 
 from starlette.websockets import WebSocket
@@ -16,11 +20,12 @@ from starlette.websockets import WebSocket
 from chatserver.service.auth import token_hash
 from chatserver.service.core import Service
 from chatserver.service.session import ClientSession, TokenBucket
+from chatserver.transport.inbox import take_over
 from chatserver.transport.origins import origin_allowed
-from chatserver.transport.peer import WsPeer
+from chatserver.transport.peer import RAW_SEND, WsPeer
 from protocol import codec
 from protocol.errors import CloseCode, ErrorCode, ProtocolError
-from protocol.frames import Hello, Limits, Me, Ping, Welcome
+from protocol.frames import Frame, Hello, Limits, Me, Ping, Welcome
 from protocol.version import PROTOCOL_VERSION, SUPPORTED_VERSIONS
 
 log = logging.getLogger("chatserver.transport")
@@ -181,45 +186,74 @@ async def _handshake(svc: Service, ws: WebSocket, peer: WsPeer) -> ClientSession
 async def _serve(
     svc: Service, ws: WebSocket, peer: WsPeer, s: ClientSession, frames_in: dict[str, Any]
 ) -> None:
-    clock = svc.clock
-    metrics = svc.metrics
-    while True:
+    """Run the connection's commands, one at a time and in order, until it ends."""
+    raw_send = ws.scope.get(RAW_SEND)
+
+    def command(data: bytes) -> Coroutine[Any, Any, None] | None:
+        frame = _admit(svc, peer, s, frames_in, data)
+        return None if frame is None else _run(svc, s, frame)
+
+    def text() -> None:
+        peer.close(CloseCode.unsupported_data, "binary MessagePack frames only")
+
+    inbox = take_over(raw_send, command, text, peer.gone)
+    if inbox is not None:  # uvicorn: each frame handled as it arrives
+        await inbox.done
+        return
+    while True:  # any other server (starlette's TestClient): through receive
         data = await _receive(ws, peer)
         if data is None:
             return
-        now = clock.monotonic()
-        peer.last_seen = now
-        try:
-            frame = codec.decode_client(data)
-        except ProtocolError as e:
-            metrics.frames_rejected.labels(e.code.name).inc()
-            s.error(e.code, e.message, e.req_id, e.field)
-            s.strikes += 1
-            if s.strikes > MAX_STRIKES:
-                peer.close(CloseCode.protocol_violation, "too many bad frames")
-            continue
-        counter = frames_in.get(frame.TYPE)
-        if counter is None:
-            counter = frames_in[frame.TYPE] = metrics.frames_in.labels(frame.TYPE)
-        counter.inc()
-        if not isinstance(frame, Ping) and not s.bucket.allow(now):
-            svc.reject(s, ErrorCode.rate_limited, "too many commands", getattr(frame, "id", None))
-            s.strikes += 1
-            if s.strikes > MAX_STRIKES:
-                peer.close(CloseCode.rate_limited, "too many commands")
-            continue
-        s.strikes = 0
-        if isinstance(frame, Hello):
-            s.error(ErrorCode.already_authenticated, "already authenticated")
-            continue
-        if not svc.accepting:
-            s.error(ErrorCode.shutting_down, "server restarting", getattr(frame, "id", None))
-            continue
-        try:
-            await svc.dispatch(s, frame)
-        except Exception:  # a bug must cost one request, never the loop or the connection
-            log.exception("handler for %s failed", frame.TYPE)
-            svc.reject(s, ErrorCode.internal, "internal error", getattr(frame, "id", None))
+        frame = _admit(svc, peer, s, frames_in, data)
+        if frame is not None:
+            await _run(svc, s, frame)
+
+
+def _admit(
+    svc: Service, peer: WsPeer, s: ClientSession, frames_in: dict[str, Any], data: bytes
+) -> Frame | None:
+    """Decode a frame and apply the connection's rules (rate, strikes,
+    shutdown); the frame if its command should run, else None (answered)."""
+    if peer.close_code is not None:
+        return None  # closing: what the client still sends is not read
+    now = svc.clock.monotonic()
+    peer.last_seen = now
+    metrics = svc.metrics
+    try:
+        frame = codec.decode_client(data)
+    except ProtocolError as e:
+        metrics.frames_rejected.labels(e.code.name).inc()
+        s.error(e.code, e.message, e.req_id, e.field)
+        s.strikes += 1
+        if s.strikes > MAX_STRIKES:
+            peer.close(CloseCode.protocol_violation, "too many bad frames")
+        return None
+    counter = frames_in.get(frame.TYPE)
+    if counter is None:
+        counter = frames_in[frame.TYPE] = metrics.frames_in.labels(frame.TYPE)
+    counter.inc()
+    if not isinstance(frame, Ping) and not s.bucket.allow(now):
+        svc.reject(s, ErrorCode.rate_limited, "too many commands", getattr(frame, "id", None))
+        s.strikes += 1
+        if s.strikes > MAX_STRIKES:
+            peer.close(CloseCode.rate_limited, "too many commands")
+        return None
+    s.strikes = 0
+    if isinstance(frame, Hello):
+        s.error(ErrorCode.already_authenticated, "already authenticated")
+        return None
+    if not svc.accepting:
+        s.error(ErrorCode.shutting_down, "server restarting", getattr(frame, "id", None))
+        return None
+    return frame
+
+
+async def _run(svc: Service, s: ClientSession, frame: Frame) -> None:
+    try:
+        await svc.dispatch(s, frame)
+    except Exception:  # a bug must cost one request, never the loop or the connection
+        log.exception("handler for %s failed", frame.TYPE)
+        svc.reject(s, ErrorCode.internal, "internal error", getattr(frame, "id", None))
 
 
 def _error(code: ErrorCode, message: str) -> bytes:

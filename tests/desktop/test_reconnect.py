@@ -63,6 +63,8 @@ async def _story(server: ServerProcess, shots: Path) -> None:  # noqa: PLR0915 -
 
     type_text(view.compose, "Hej! Hur länge har du haft ont?")
     await shortcut(view.compose, "Ctrl+Return")
+    # Stored first (the order asserted at the end), not merely sent first.
+    await wait_for(lambda: view.chat.shown == [1], "the nurse's question stored")
     await tess.send(room, "Sedan i fredags.")
     await wait_for(lambda: view.chat.shown == [1, 2], "the first two messages")
 
