@@ -100,8 +100,15 @@ def synthetic_pnr(i: int) -> str:
 # ------------------------------------------------------------------ set-up
 
 
-def prepare(folder: Path, patients: int, nurses: int, physicians: int) -> tuple[Path, Path]:
-    """A fresh database (staff, patients with sessions) and config."""
+def prepare(
+    folder: Path,
+    patients: int,
+    nurses: int,
+    physicians: int,
+    commit_interval_ms: float | None = None,
+) -> tuple[Path, Path]:
+    """A fresh database (staff, patients with sessions) and config; the
+    store's pacing as the server's default unless ``commit_interval_ms``."""
     from chatserver import config as config_mod
     from chatserver.service.accounts import staff_user_op
     from chatserver.service.auth import token_hash
@@ -122,6 +129,11 @@ def prepare(folder: Path, patients: int, nurses: int, physicians: int) -> tuple[
                 "[queue]",
                 "max_cases_per_staff = 8",
                 "claim_timeout_min = 60",
+                *(
+                    ["[store]", f"commit_interval_ms = {commit_interval_ms}"]
+                    if commit_interval_ms is not None
+                    else []
+                ),
                 "",
             ]
         ),
@@ -538,12 +550,13 @@ def run_day(
     procs: int,
     seed: int,
     grace: float = GRACE_S,
+    commit_interval_ms: float | None = None,
 ) -> dict[str, Any]:
     raise_nofile_limit()
     rng = random.Random(seed)
     seconds = minutes * 60
     with tempfile.TemporaryDirectory(prefix="bench-day-") as tmp:
-        db_path, cfg = prepare(Path(tmp), patients, nurses, physicians)
+        db_path, cfg = prepare(Path(tmp), patients, nurses, physicians, commit_interval_ms)
         argv = [sys.executable, "-m", "chatserver.cli", "--config", str(cfg), "--db", str(db_path)]
         argv += ["serve", "--host", "127.0.0.1", "--port", "0", "--ready-line"]
         with ServerProc(argv, ready_timeout=60) as server:
@@ -731,6 +744,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--baseline-seconds", type=float, default=10.0)
     ap.add_argument("--grace", type=float, default=GRACE_S, help="staff work on after the day")
+    ap.add_argument(
+        "--commit-interval-ms",
+        type=float,
+        default=None,
+        help="the store's pacing under load ([store] commit_interval_ms; 0 = off)",
+    )
     args = ap.parse_args(argv)
     if not 1 <= args.patients <= MAX_PATIENTS or not 0 < args.minutes <= MAX_MINUTES:
         ap.error(f"1..{MAX_PATIENTS} patients over (0, {MAX_MINUTES}] minutes")
@@ -742,6 +761,7 @@ def main(argv: list[str] | None = None) -> int:
         args.procs,
         args.seed,
         args.grace,
+        args.commit_interval_ms,
     )
     print(json.dumps(day), flush=True)
     pairs = max(1, (args.nurses + args.physicians) * 3)
