@@ -10,8 +10,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from websockets.asyncio.client import connect
 
+from chatserver.transport import ws as ws_endpoint
 from chatserver.transport.inbox import PAUSE_AT, Command, Inbox
 from clients.sdk import Client, login_patient, login_staff
 from protocol import codec
@@ -219,4 +221,23 @@ async def test_the_real_server_answers_in_the_order_asked(tmp_path: Path) -> Non
                 if isinstance(f, Subscribed | Pong):
                     answers.append((type(f).__name__, f.re))
         assert answers == [("Subscribed", 1), ("Pong", 2), ("Pong", 3), ("Pong", 4), ("Pong", 5)]
+        await patient.close()
+
+
+async def test_without_the_inbox_frames_go_through_receive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another uvicorn version or server: take_over finds nothing to take over.
+    monkeypatch.setattr(ws_endpoint, "take_over", lambda *args: None)
+    async with running_server(tmp_path / "db.sqlite3") as srv:
+        patient = Client(srv.ws, await login_patient(srv.base, PATIENT))
+        await patient.start()
+        opened = await patient.request(OpenCase(id=0, entrance="vc_nurse", text="feber"))
+        room = opened.case.room  # type: ignore[attr-defined]
+        await patient.subscribe(room)
+        ack = await patient.send(room, "sedan i går")
+        assert ack.seq == 1
+        [session] = srv.service.hub.sessions()
+        proto = session.peer.ws.scope["chatserver.raw_send"].__self__  # type: ignore[attr-defined]
+        assert not isinstance(proto.queue, Inbox)
         await patient.close()
