@@ -34,20 +34,25 @@ class _Server(uvicorn.Server):
 
 # Allocations (net of frees) between young-generation collections; Python's
 # default is 700. See tune_gc.
-GC_GEN0_THRESHOLD = 100_000
+GC_GEN0_THRESHOLD = 10_000
 
 
 def tune_gc() -> None:
     """Once the server has started: move everything built so far (modules,
     config, recovered state) out of the cyclic collector's reach, and collect
-    the young generation every 100,000 net allocations instead of 700.
+    the young generation every 10,000 net allocations instead of 700.
 
     At 5,000 msgs/s the default settings cost ~20-30 µs of collections per
     message and a full collection every few seconds that stopped the event
     loop for 80-490 ms (p99 79 ms against 23 ms tuned, docs/BENCHMARKS.md §3,
-    docs/decisions/0003-durable-path.md). The server's objects are mostly
-    acyclic (frames, bytes, dataclasses), so little waits for a collection;
-    frozen objects are never collected, so only call this after start-up."""
+    docs/decisions/0003-durable-path.md). A chat message's objects are
+    acyclic and die by reference counting. A closed connection's are not:
+    uvicorn's protocol objects sit in cycles, about 140 objects a connection.
+    At 100,000 (decision 0003) each young collection over a day's churn
+    freed 55,000-99,000 of them and stopped the loop for 55-99 ms. At 10,000
+    young collections took at most 25 ms in the same day, and the message
+    path costs the same (docs/decisions/0006-messages-append-only.md).
+    Frozen objects are never collected, so only call this after start-up."""
     gc.collect()
     gc.freeze()
     _, gen1, gen2 = gc.get_threshold()
