@@ -57,7 +57,6 @@ class ClientSession:
     addr: str | None = None
     lang: str = "sv"
     token_hash: bytes | None = None  # the session token it authenticated with (logout ends it)
-    expires_ms: int | None = None  # when that session expires: the connection ends then too
     id: int = field(default_factory=lambda: next(_ids))
     subs: set[str] = field(default_factory=set)
     strikes: int = 0  # consecutive rate-limited or invalid frames

@@ -167,6 +167,8 @@ class WsPeer:
         self.last_seen = now
         self.opened = now
         self.authenticated = False
+        # When the session it authenticated with expires (ms): it ends then too.
+        self.expires_ms: int | None = None
         self.task: asyncio.Task[None] | None = None
 
     @property

@@ -35,7 +35,8 @@ MAX_STRIKES = 50
 
 
 class Connections:
-    """Every open connection, so a sweeper can enforce hello and idle timeouts."""
+    """Every open connection, so a sweeper can enforce hello and idle
+    timeouts and session expiry, in one pass."""
 
     def __init__(self) -> None:
         self.peers: set[WsPeer] = set()
@@ -47,17 +48,16 @@ class Connections:
         limits = svc.config.limits
         while True:
             await asyncio.sleep(interval)
-            # A session ends at its expiry even on a connection kept alive by
-            # pings: its access (a guardian's wards, staff pools) was decided at
-            # hello and must be decided again.
             now_ms = svc.clock.now_ms()
-            for s in svc.hub.sessions():
-                if s.expires_ms is not None and now_ms >= s.expires_ms:
-                    s.peer.close(CloseCode.session_revoked, "session expired: log in again")
             now = svc.clock.monotonic()
             for p in list(self.peers):
                 if not p.authenticated and now - p.opened > limits.hello_timeout:
                     p.close(CloseCode.auth_failed, "no hello in time")
+                elif p.expires_ms is not None and now_ms >= p.expires_ms:
+                    # A session ends at its expiry even on a connection kept
+                    # alive by pings: its access (a guardian's wards, staff
+                    # pools) was decided at hello and must be decided again.
+                    p.close(CloseCode.session_revoked, "session expired: log in again")
                 elif now - p.last_seen > limits.idle_timeout:
                     p.close(CloseCode.idle_timeout, "idle")
 
@@ -150,9 +150,9 @@ async def _handshake(svc: Service, ws: WebSocket, peer: WsPeer) -> ClientSession
         addr=client.host if client else None,
         lang=frame.lang or "sv",
         token_hash=token_hash(frame.token),
-        expires_ms=expires,
     )
     peer.authenticated = True
+    peer.expires_ms = expires
     svc.hub.attach(session)
     svc.on_attach(session)
     svc.metrics.connections.labels(frame.client).inc()
