@@ -29,7 +29,14 @@ from chatserver.service import admin
 from chatserver.service.auth import MIN_PASSWORD
 from chatserver.service.core import Service
 from chatserver.store.writer import StoreBusy, StoreFailed
-from chatserver.transport.http import _bearer, _cross_site, _json_body, _svc, error
+from chatserver.transport.http import (
+    _bearer,
+    _cross_site,
+    _json_body,
+    _svc,
+    client_addr,
+    error,
+)
 from chatserver.transport.jsonschema import Schema, SchemaError, validate
 from protocol.errors import ErrorCode
 
@@ -389,10 +396,10 @@ def _endpoint(ops: dict[str, Operation]) -> Callable[[Request], Awaitable[Respon
         who = await _bearer(request)
         if isinstance(who, JSONResponse):
             return who
+        actor = admin.Actor(who, client_addr(request))
         if not who.is_staff or "admin" not in who.roles:
-            addr = request.client.host if request.client else None
             with contextlib.suppress(StoreFailed, StoreBusy):
-                await admin.refused(svc, admin.Actor(who, addr), f"{op.method} {request.url.path}")
+                await admin.refused(svc, actor, f"{op.method} {request.url.path}")
             return error(ErrorCode.forbidden, "needs the role admin", 403)
         params = dict(request.path_params)
         params.update((k, v) for k, v in request.query_params.items() if k in op.query)
@@ -402,8 +409,7 @@ def _endpoint(ops: dict[str, Operation]) -> Callable[[Request], Awaitable[Respon
                     validate(params[name], schema, name)
             if op.body is not None:
                 validate(body, op.body)
-            addr = request.client.host if request.client else None
-            result = await op.handler(svc, admin.Actor(who, addr), params, body)
+            result = await op.handler(svc, actor, params, body)
         except SchemaError as e:
             return _error(ErrorCode.bad_request, e.message, 400, e.field)
         except admin.AdminError as e:

@@ -14,7 +14,7 @@ import urllib.parse
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from chatserver.domain.errors import DomainError
@@ -32,6 +32,11 @@ from protocol.errors import CloseCode, ErrorCode
 def _svc(request: Request) -> Service:
     svc: Service = request.app.state.service
     return svc
+
+
+def client_addr(conn: HTTPConnection) -> str | None:
+    """The peer's address as the audit log and login throttling record it."""
+    return conn.client.host if conn.client else None
 
 
 def error(code: ErrorCode, message: str, status: int) -> JSONResponse:
@@ -136,7 +141,7 @@ async def login_staff(request: Request) -> JSONResponse:
 
 async def _login(request: Request, how: Any, data: dict[str, Any]) -> JSONResponse:
     svc = _svc(request)
-    addr = request.client.host if request.client else None
+    addr = client_addr(request)
     try:
         token, principal = await how(svc, data, addr)
     except accounts.LoginRefused as e:
@@ -214,10 +219,8 @@ async def attachment(request: Request) -> Response:
     except DomainError:
         return error(ErrorCode.not_found, "no such attachment", 404)
     if who.is_staff:  # a patient's photo seen by staff is logged before it is sent
-        addr = request.client.host if request.client else None
-        entry = svc.audit_access(
-            who, addr, case, "read", f"attachment:{request.path_params['att']}"
-        )
+        att = request.path_params["att"]
+        entry = svc.audit_access(who, client_addr(request), case, "read", f"attachment:{att}")
         try:
             await svc.commit([], audit=[entry])
         except (StoreFailed, StoreBusy):

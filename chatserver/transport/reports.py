@@ -23,7 +23,7 @@ from chatserver.domain.principals import Principal
 from chatserver.reports.kpi import kpis
 from chatserver.service import admin
 from chatserver.store import db
-from chatserver.transport.http import _bearer, _svc, error
+from chatserver.transport.http import _bearer, _svc, client_addr, error
 from protocol.errors import ErrorCode
 
 TZ = ZoneInfo("Europe/Stockholm")
@@ -120,7 +120,7 @@ async def user_listing(request: Request) -> JSONResponse:
     user_id = request.query_params.get("user", "")
     if not user_id:
         return error(ErrorCode.bad_request, "?user= is required", 400)
-    actor = admin.Actor(who, request.client.host if request.client else None)
+    actor = admin.Actor(who, client_addr(request))
     entry = admin.audit_entry(svc, actor, f"audit:user:{user_id}", action="read", unit="audit")
     await svc.commit([], audit=[entry])
     sql, params = user_listing_query(user_id)

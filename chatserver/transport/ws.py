@@ -20,6 +20,7 @@ from starlette.websockets import WebSocket
 from chatserver.service.auth import token_hash
 from chatserver.service.core import Service
 from chatserver.service.session import ClientSession, TokenBucket
+from chatserver.transport.http import client_addr
 from chatserver.transport.inbox import take_over
 from chatserver.transport.origins import origin_allowed
 from chatserver.transport.peer import RAW_SEND, WsPeer
@@ -141,13 +142,12 @@ async def _handshake(svc: Service, ws: WebSocket, peer: WsPeer) -> ClientSession
         return None
     principal, expires = found
     limits = svc.config.limits
-    client = ws.client
     session = ClientSession(
         principal=principal,
         peer=peer,
         client=frame.client,
         bucket=TokenBucket(limits.rate, limits.burst, svc.clock.monotonic()),
-        addr=client.host if client else None,
+        addr=client_addr(ws),
         lang=frame.lang or "sv",
         token_hash=token_hash(frame.token),
     )
