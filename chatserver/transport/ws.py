@@ -106,10 +106,14 @@ async def _receive(ws: WebSocket, peer: WsPeer) -> bytes | None:
             return None
         data = msg.get("bytes")
         if data is None:
-            peer.close(CloseCode.unsupported_data, "binary MessagePack frames only")
+            _refuse_text(peer)
             return None
         return bytes(data)
     return None
+
+
+def _refuse_text(peer: WsPeer) -> None:
+    peer.close(CloseCode.unsupported_data, "binary MessagePack frames only")
 
 
 async def _handshake(svc: Service, ws: WebSocket, peer: WsPeer) -> ClientSession | None:
@@ -193,10 +197,7 @@ async def _serve(
         frame = _admit(svc, peer, s, frames_in, data)
         return None if frame is None else _run(svc, s, frame)
 
-    def text() -> None:
-        peer.close(CloseCode.unsupported_data, "binary MessagePack frames only")
-
-    inbox = take_over(raw_send, command, text, peer.gone)
+    inbox = take_over(raw_send, command, lambda: _refuse_text(peer), peer.gone)
     if inbox is not None:  # uvicorn: each frame handled as it arrives
         await inbox.done
         return
