@@ -19,6 +19,7 @@ from clients.sdk import Client, login_patient, login_staff
 from protocol import codec
 from protocol.frames import Hello, OpenCase, Ping, Pong, Subscribe, Subscribed, Welcome
 from tests.support.server import PATIENT, running_server
+from tests.support.waiting import until
 
 _who: contextvars.ContextVar[str] = contextvars.ContextVar("who", default="nobody")
 
@@ -82,12 +83,9 @@ def frame(name: str) -> dict[str, Any]:
     return {"type": "websocket.receive", "bytes": name.encode()}
 
 
-async def settle(until: Callable[[], bool]) -> None:
-    for _ in range(1000):
-        if until():
-            return
-        await asyncio.sleep(0)
-    raise AssertionError("the inbox did not get there")
+async def settle(cond: Callable[[], bool]) -> None:
+    """Until ``cond`` holds, one loop turn at a time (the inbox needs no I/O)."""
+    await asyncio.wait_for(until(cond, interval=0), 10)
 
 
 async def test_a_command_that_need_not_wait_runs_inside_put() -> None:
