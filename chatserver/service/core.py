@@ -150,6 +150,9 @@ class Service:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._cid_loads: dict[str, asyncio.Future[None]] = {}
         self._messages_by_role: dict[str, Any] = {}
+        # Held over each publishing pass; the transport puts its Cork here so
+        # that each connection gets a commit's frames in one write.
+        self.publishing: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
         self.metrics.add_collector(self._collect)
 
     # ------------------------------------------------------------ life cycle
@@ -440,6 +443,10 @@ class Service:
                 self.reject(s, ErrorCode.unavailable, "the server cannot store anything now", re)
 
     def _published(self, payloads: list[_Commit]) -> None:
+        with self.publishing:
+            self._publish_all(payloads)
+
+    def _publish_all(self, payloads: list[_Commit]) -> None:
         for p in payloads:
             if p.after is not None:
                 p.after()

@@ -19,6 +19,7 @@ WIDGET_DIR = Path(__file__).resolve().parents[2] / "clients" / "widget" / "dist"
 
 def create_app(service: Service) -> Starlette:
     connections = ws.Connections()
+    service.publishing = connections.cork
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

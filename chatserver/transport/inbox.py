@@ -25,13 +25,14 @@ from collections import deque
 from collections.abc import Callable, Coroutine, Generator
 from typing import Any
 
+from chatserver.transport.frame_reader import read_frames
 from chatserver.transport.peer import uvicorn_protocol
 
 Command = Coroutine[Any, Any, None]
 # Frames waiting behind a command that waits: beyond this, reading pauses.
 PAUSE_AT = 64
 
-_PROTO_ATTRS = ("queue", "read_paused", "transport")
+_PROTO_ATTRS = ("queue", "read_paused", "transport", "conn", "close_sent")
 
 
 class _Resume:
@@ -77,7 +78,7 @@ class Inbox:
         self._command = command
         self._on_text = on_text
         self._on_gone = on_gone
-        self._waiting: deque[dict[str, Any]] = deque()
+        self._waiting: deque[bytes | dict[str, Any]] = deque()
         self._busy = False
         self._task: asyncio.Task[None] | None = None  # finishing a command that waited
         self._gone = False
@@ -89,13 +90,26 @@ class Inbox:
     # -- what uvicorn calls --------------------------------------------------
 
     def put_nowait(self, message: dict[str, Any]) -> None:
+        self.put(message)
+
+    def empty(self) -> bool:
+        return not self._waiting
+
+    async def get(self) -> dict[str, Any]:  # pragma: no cover - taken over
+        raise RuntimeError("the connection's frames go to its Inbox")
+
+    # -- ours ------------------------------------------------------------------
+
+    def put(self, item: bytes | dict[str, Any]) -> None:
+        """Take a binary frame's payload (from ``FrameReader``) or a message
+        of uvicorn's: start its command now, or queue it behind one that waits."""
         if self._busy:
-            self._waiting.append(message)
+            self._waiting.append(item)
             if len(self._waiting) >= PAUSE_AT and not self._paused:
                 self._paused = True
                 self._proto.transport.pause_reading()
             return
-        command = self._take(message)
+        command = self._take(item)
         if command is None:
             return
         try:
@@ -107,17 +121,12 @@ class Inbox:
         task.add_done_callback(lambda t: self._finished(t, command))
         self._task = task
 
-    def empty(self) -> bool:
-        return not self._waiting
-
-    async def get(self) -> dict[str, Any]:  # pragma: no cover - taken over
-        raise RuntimeError("the connection's frames go to its Inbox")
-
-    # -- ours ------------------------------------------------------------------
-
-    def _take(self, message: dict[str, Any]) -> Command | None:
-        """The command a message starts, or None (a disconnect, a text frame,
+    def _take(self, item: bytes | dict[str, Any]) -> Command | None:
+        """The command a frame starts, or None (a disconnect, a text frame,
         a frame refused before any command)."""
+        if type(item) is bytes:
+            return self._command(item)
+        message: dict[str, Any] = item  # type: ignore[assignment]
         kind = message.get("type")
         if kind == "websocket.receive":
             data = message.get("bytes")
@@ -154,9 +163,9 @@ class Inbox:
         if task is not self._task:
             return  # it ran to its end (and a later one may own the connection now)
         command.close()
-        for message in self._waiting:
-            if message.get("type") == "websocket.disconnect":
-                self._take(message)
+        for item in self._waiting:
+            if isinstance(item, dict) and item.get("type") == "websocket.disconnect":
+                self._take(item)
         self._waiting.clear()
         self._idle()
 
@@ -193,4 +202,5 @@ def take_over(
         proto.transport.resume_reading()
     while not old.empty():
         inbox.put_nowait(old.get_nowait())
+    read_frames(proto, inbox.put)
     return inbox

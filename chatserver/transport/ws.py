@@ -23,7 +23,7 @@ from chatserver.service.session import ClientSession, TokenBucket
 from chatserver.transport.http import client_addr
 from chatserver.transport.inbox import take_over
 from chatserver.transport.origins import origin_allowed
-from chatserver.transport.peer import RAW_SEND, WsPeer
+from chatserver.transport.peer import RAW_SEND, Cork, WsPeer
 from protocol import codec
 from protocol.errors import CloseCode, ErrorCode, ProtocolError
 from protocol.frames import Frame, Hello, Limits, Me, Ping, Welcome
@@ -37,10 +37,11 @@ MAX_STRIKES = 50
 
 class Connections:
     """Every open connection, so a sweeper can enforce hello and idle
-    timeouts and session expiry, in one pass."""
+    timeouts and session expiry, in one pass; and the Cork they share."""
 
     def __init__(self) -> None:
         self.peers: set[WsPeer] = set()
+        self.cork = Cork()
         # chatserver_frames_received_total's child per frame type: .labels()
         # per frame costs a lock and a tuple (docs/decisions/0003-durable-path.md).
         self.frames_in: dict[str, Any] = {}
@@ -76,7 +77,7 @@ async def endpoint(ws: WebSocket) -> None:
         return
     await ws.accept()
     now = svc.clock.monotonic()
-    peer = WsPeer(ws, limits.outbox_frames, limits.outbox_bytes, now)
+    peer = WsPeer(ws, limits.outbox_frames, limits.outbox_bytes, now, conns.cork)
     peer.task = asyncio.get_running_loop().create_task(peer.run())
     conns.peers.add(peer)
     session: ClientSession | None = None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Coroutine
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -73,6 +74,10 @@ class CaseView(QWidget):
         self.bookings: dict[str, BookingInfo] = {}
         self.book = PhraseBook(pool=info.pool)
         self.dialog: QDialog | None = None  # the open action dialog (tests reach it here)
+        # A handover, release or close is on its way: the case is leaving this
+        # nurse, so what arrives meanwhile is not marked read (the server
+        # would refuse, and log, a read mark from someone without access).
+        self.leaving = False
         self.me = conn.me.user if conn.me is not None else ""
         self._build_header()
         left = self._build_left()
@@ -401,7 +406,7 @@ class CaseView(QWidget):
                 default=0,
             )
             view.show_room(messages, self.conn.unsent(room), others, online)
-            if seen is not None and seen.last and self.isVisible():
+            if seen is not None and seen.last and self.isVisible() and not self.leaving:
                 self.conn.read(room, seen.last)
 
     def show_typing(self, t: TypingS) -> None:
@@ -510,12 +515,8 @@ class CaseView(QWidget):
         def done() -> None:
             pool, note = dialog.values()
 
-            async def go() -> None:
-                info = await self.conn.transfer(self.case_id, pool, note)
-                self.show_info(info)
-                self.finished.emit(self.case_id, tr("case.transferred", pool=pool_name(pool)))
-
-            self.conn.spawn(go())
+            change = self.conn.transfer(self.case_id, pool, note)
+            self._leave(change, tr("case.transferred", pool=pool_name(pool)))
 
         self._open(dialog, done)
 
@@ -571,10 +572,20 @@ class CaseView(QWidget):
         if not self.mine:
             return
 
+        self._leave(self.conn.release(self.case_id), tr("case.released"))
+
+    def _leave(self, change: Coroutine[Any, Any, CaseInfo], done: str) -> None:
+        """Run a change that ends this nurse's work on the case, then close
+        the tab saying ``done``; no read marks while it is on its way."""
+
         async def go() -> None:
-            info = await self.conn.release(self.case_id)
+            self.leaving = True
+            try:
+                info = await change
+            finally:
+                self.leaving = False
             self.show_info(info)
-            self.finished.emit(self.case_id, tr("case.released"))
+            self.finished.emit(self.case_id, done)
 
         self.conn.spawn(go())
 
@@ -587,14 +598,8 @@ class CaseView(QWidget):
         def done() -> None:
             outcome, note = dialog.values()
 
-            async def go() -> None:
-                info = await self.conn.close_case(self.case_id, outcome, note)
-                self.show_info(info)
-                self.finished.emit(
-                    self.case_id, tr("case.closed_done", outcome=tr(f"outcome.{outcome}"))
-                )
-
-            self.conn.spawn(go())
+            change = self.conn.close_case(self.case_id, outcome, note)
+            self._leave(change, tr("case.closed_done", outcome=tr(f"outcome.{outcome}")))
 
         self._open(dialog, done)
 
