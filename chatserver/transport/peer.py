@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import struct
 from collections import deque
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -79,34 +79,11 @@ class DirectWriter:
         self._proto = proto
 
     def try_send(self, data: bytes) -> bool:
-        p = self._proto
-        if (
-            p.disconnected
-            or p.close_sent
-            or not p.handshake_complete
-            or p.initial_response is not None
-            or not p.writable.is_set()
-        ):
-            return False
-        conn = p.conn
-        if (
-            conn.state is _OPEN
-            and not conn.extensions
-            and not conn.writes
-            and not conn.expect_continuation_frame
-        ):
-            p.transport.write(binary_frame_header(len(data)) + data)
-            return True
-        try:
-            conn.send_binary(data)  # raises before sending anything if not open
-        except Exception:
-            return False
-        p.transport.write(b"".join(conn.data_to_send()))
-        return True
+        return self.try_send_all((data,))
 
-    def try_send_all(self, frames: list[bytes]) -> bool:
-        """``try_send`` for several frames in one write (one ``send`` call):
-        all sent, in order, or (False) none."""
+    def try_send_all(self, frames: Sequence[bytes]) -> bool:
+        """``try_send`` for one or more frames in one write (one ``send``
+        call): all sent, in order, or (False) none."""
         p = self._proto
         if (
             p.disconnected
@@ -123,13 +100,19 @@ class DirectWriter:
             and not conn.writes
             and not conn.expect_continuation_frame
         ):
-            header = binary_frame_header
-            p.transport.write(b"".join([header(len(d)) + d for d in frames]))
+            if len(frames) == 1:
+                data = frames[0]
+                p.transport.write(binary_frame_header(len(data)) + data)
+            else:
+                header = binary_frame_header
+                p.transport.write(b"".join([header(len(d)) + d for d in frames]))
             return True
         try:
             for data in frames:
+                # Raises, before anything is queued, if not open; the state
+                # is the same for every frame, so it is the first or none.
                 conn.send_binary(data)
-        except Exception:  # not open: nothing was sent (state is checked first)
+        except Exception:
             return False
         p.transport.write(b"".join(conn.data_to_send()))
         return True
@@ -299,10 +282,7 @@ class WsPeer:
             return  # gone, or too slow: nothing more is sent
         direct = self._direct
         assert direct is not None
-        if len(frames) == 1:
-            if direct.try_send(frames[0]):
-                return
-        elif direct.try_send_all(frames):
+        if direct.try_send_all(frames):
             return
         for data in frames:
             self._queue(data)

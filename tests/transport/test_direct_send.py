@@ -15,18 +15,7 @@ from chatserver.transport.peer import DirectWriter, WsPeer, binary_frame_header
 from clients.sdk import Client, login_patient
 from protocol.frames import OpenCase
 from tests.support.server import PATIENT, running_server
-
-
-class FakeDirect:
-    def __init__(self, log: list[str]) -> None:
-        self.log = log
-        self.writable = True
-
-    def try_send(self, data: bytes) -> bool:
-        if not self.writable:
-            return False
-        self.log.append(f"direct:{data.decode()}")
-        return True
+from tests.transport.fake_direct import FakeDirect
 
 
 class FakeSocket:
@@ -56,7 +45,7 @@ async def test_direct_and_queued_frames_keep_their_order() -> None:
     sock = FakeSocket(log)
     peer = WsPeer(cast(WebSocket, sock), 100, 1 << 20, 0.0)
     assert peer._direct is None  # no uvicorn behind a fake socket
-    direct = FakeDirect(log)
+    direct = FakeDirect(log, prefix="direct:")
     peer._direct = cast(DirectWriter, direct)
     task = asyncio.ensure_future(peer.run())
     peer.push(b"a")  # straight out
