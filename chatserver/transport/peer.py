@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import struct
 from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
@@ -21,6 +22,8 @@ from websockets.protocol import State
 from protocol.errors import CloseCode
 
 _OPEN = State.OPEN
+
+log = logging.getLogger("chatserver.transport")
 
 # Where ``with_raw_send`` leaves the server's own ASGI ``send`` in a WebSocket scope.
 RAW_SEND = "chatserver.raw_send"
@@ -192,7 +195,11 @@ class Cork:
             while self._peers:
                 peers, self._peers = self._peers, []
                 for peer in peers:
-                    peer.uncork()
+                    try:
+                        peer.uncork()
+                    except Exception:  # one broken socket must not hold the others' frames
+                        log.exception("writing held frames failed")
+                        peer.close(CloseCode.internal, "internal error", drain=False)
 
     def hold(self, peer: WsPeer) -> None:
         self._peers.append(peer)

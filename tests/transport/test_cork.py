@@ -6,6 +6,7 @@ bounds still hold."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -174,3 +175,31 @@ async def test_the_real_server_writes_a_publishing_pass_once_per_connection(
             got = [await _frame(sock) for _ in range(3)]
         assert got == [Pong(re=t, server_time=t) for t in range(3)]
         assert writes == [3]
+
+
+class BrokenDirect(FakeDirect):
+    def try_send_all(self, frames: Sequence[bytes]) -> bool:
+        raise OSError("socket gone wrong")
+
+
+async def test_a_write_that_fails_closes_that_peer_and_the_others_still_get_theirs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    cork = Cork()
+    log_bad: list[str] = []
+    bad, _ = _peer(log_bad, cork)
+    bad._direct = cast(DirectWriter, BrokenDirect(log_bad))
+    log_good: list[str] = []
+    good, _ = _peer(log_good, cork)
+    task = asyncio.ensure_future(bad.run())
+    with cork:
+        bad.push(b"1")
+        good.push(b"2")
+    await task
+    assert log_good == ["2"]
+    assert bad.close_code == CloseCode.internal
+    assert log_bad == [f"close:{CloseCode.internal}"]
+    assert "writing held frames failed" in caplog.text
+    good.push(b"3")  # nothing stays held
+    assert log_good == ["2", "3"]
+    await _finish(good)
