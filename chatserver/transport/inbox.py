@@ -4,13 +4,15 @@ Through ASGI, every frame a client sends is put in uvicorn's queue for the
 connection (and reading paused), and a task switch later the endpoint takes
 it out again through uvicorn's and starlette's ``receive`` (and reading
 resumed). Once a connection is authenticated, ``Inbox`` takes that queue's
-place: uvicorn hands it each message from ``data_received``, and a frame is
-decoded and its command started at once, on uvicorn's stack. Most commands
-(a chat message, a typing notice, a read mark) finish there without waiting
-for anything; one that must wait (a read from disk, an audited commit) is
-finished by a task, and frames arriving meanwhile wait behind it in order,
-with reading paused once ``PAUSE_AT`` of them wait. That saves ~7% of the
-event loop's time per chat message (docs/decisions/0006-messages-append-only.md).
+place: ``FrameReader`` (``frame_reader.py``) hands it each binary frame's
+payload as it is read, and uvicorn any other message (a text frame, a
+disconnect); a frame is decoded and its command started at once, on the
+reader's stack. Most commands (a chat message, a typing notice, a read mark)
+finish there without waiting for anything; one that must wait (a read from
+disk, an audited commit) is finished by a task, and frames arriving
+meanwhile wait behind it in order, with reading paused once ``PAUSE_AT`` of
+them wait. That saves ~7% of the event loop's time per chat message
+(docs/decisions/0006-messages-append-only.md).
 
 Found only for uvicorn's ``websockets-sansio`` connection with the
 attributes used here (``uvicorn_protocol``); anywhere else (starlette's
