@@ -510,18 +510,41 @@ def _store_rows(plan: Plan) -> list[_TableRow]:
     return out
 
 
-def medians(
-    rows: Sequence[Row], spec: ServerSpec, bench: str, where: Row, key: str
-) -> float | None:
-    """The median of ``key`` over the rounds of one measurement of one server."""
-    chosen = [
+def _chosen(rows: Sequence[Row], spec: ServerSpec, bench: str, where: Row) -> list[Row]:
+    """The rows (with derived figures) of one measurement of one server."""
+    return [
         _derived(row)
         for row in rows
         if row.get("bench") == bench
         and row.get("target") == spec.name
         and all(row.get(k) == v for k, v in where.items())
     ]
-    return _median(chosen, key)
+
+
+def medians(
+    rows: Sequence[Row], spec: ServerSpec, bench: str, where: Row, key: str
+) -> float | None:
+    """The median of ``key`` over the rounds of one measurement of one server."""
+    return _median(_chosen(rows, spec, bench, where), key)
+
+
+def by_round(
+    rows: Sequence[Row], spec: ServerSpec, bench: str, where: Row, key: str
+) -> dict[int, float]:
+    """``key`` of one measurement of one server, by round."""
+    out: dict[int, float] = {}
+    for row in _chosen(rows, spec, bench, where):
+        value, number = row.get(key), row.get("round")
+        if isinstance(value, int | float) and isinstance(number, int):
+            out[number] = float(value)
+    return out
+
+
+def _rounds(values: Sequence[float], digits: int) -> str:
+    """The values as " (per round a / b / c)", or "" for fewer than two."""
+    if len(values) < 2:
+        return ""
+    return " (per round " + " / ".join(f"{v:.{digits}f}" for v in values) + ")"
 
 
 def summary(rows: Sequence[Row], servers: Sequence[ServerSpec], plan: Plan) -> str:
@@ -592,16 +615,24 @@ def targets(rows: Sequence[Row], servers: Sequence[ServerSpec]) -> list[str]:
             theirs = medians(rows, base, "saturate", {}, key)
             ratio = mine / theirs if mine is not None and theirs else None
             verdict = _verdict(ratio, ratio is not None and ratio >= TARGET_THROUGHPUT_RATIO)
+            # The same ratio within each round: both servers met the same
+            # machine there, which the medians of each do not guarantee.
+            ours = by_round(rows, spec, "saturate", {}, key)
+            base_rounds = by_round(rows, base, "saturate", {}, key)
+            paired = [ours[r] / base_rounds[r] for r in sorted(ours) if base_rounds.get(r)]
             lines.append(
-                f"- {what}: {_format(ratio, 2)}× {base.name} "
+                f"- {what}: {_format(ratio, 2)}× {base.name}{_rounds(paired, 2)} "
                 f"(target ≥ {TARGET_THROUGHPUT_RATIO}×): {verdict}"
             )
-        p99 = medians(rows, spec, "rate", {"offered": TARGET_P99_RATE}, "p99_ms")
+        where: Row = {"offered": TARGET_P99_RATE}
+        p99 = medians(rows, spec, "rate", where, "p99_ms")
         if p99 is not None or any(row.get("offered") == TARGET_P99_RATE for row in rows):
             verdict = _verdict(p99, p99 is not None and p99 <= TARGET_P99_MS)
+            each = by_round(rows, spec, "rate", where, "p99_ms")
             lines.append(
                 f"- p99 send→delivered at {TARGET_P99_RATE:,.0f} msgs/s offered: "
-                f"{_format(p99, 2)} ms (target ≤ {TARGET_P99_MS:g} ms): {verdict}"
+                f"{_format(p99, 2)} ms{_rounds([each[r] for r in sorted(each)], 1)} "
+                f"(target ≤ {TARGET_P99_MS:g} ms): {verdict}"
             )
     return lines
 
