@@ -58,8 +58,9 @@ class FrameReader:
         end = len(buf)
         pos = 0
         proto = self._proto
+        conn = proto.conn
         while end - pos >= 2:
-            if proto.close_sent or proto.conn.state is not _OPEN:
+            if proto.close_sent or conn.state is not _OPEN:
                 self._give_back(buf[pos:])
                 return
             first, second = buf[pos], buf[pos + 1]
@@ -120,12 +121,27 @@ def frame_limit(conn: Any) -> int | None:
     return min(limits) if limits else None
 
 
+# What FrameReader reads of uvicorn's protocol and of its websockets
+# connection (uvicorn 0.55, websockets 17): another version without them just
+# goes without (tests/transport/test_frame_reader.py notices that).
+_PROTO_ATTRS = ("conn", "close_sent", "transport")
+_CONN_ATTRS = ("state", "reader", "extensions", "current_size")
+_CONN_LIMITS = ("max_message_size", "max_fragment_size")
+
+
 def read_frames(proto: Any, deliver: Any) -> FrameReader | None:
     """Put a FrameReader in front of uvicorn's protocol ``proto``, handing
     binary payloads to ``deliver``; None (nothing changed) where it cannot
     start: websockets' parser holds part of a frame, an extension (such as
-    compression) was negotiated, or no size limit is set."""
+    compression) was negotiated, no size limit is set, or the protocol lacks
+    what the reader relies on."""
+    if not all(hasattr(proto, name) for name in _PROTO_ATTRS):
+        return None
     conn = proto.conn
+    if not all(hasattr(conn, name) for name in (*_CONN_ATTRS, *_CONN_LIMITS)):
+        return None
+    if not hasattr(conn.reader, "buffer"):
+        return None
     limit = frame_limit(conn)
     if conn.reader.buffer or conn.extensions or conn.current_size is not None or limit is None:
         return None

@@ -34,7 +34,7 @@ Command = Coroutine[Any, Any, None]
 # Frames waiting behind a command that waits: beyond this, reading pauses.
 PAUSE_AT = 64
 
-_PROTO_ATTRS = ("queue", "read_paused", "transport", "conn", "close_sent")
+_PROTO_ATTRS = ("queue", "read_paused", "transport")
 
 
 class _Resume:

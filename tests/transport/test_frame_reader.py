@@ -16,7 +16,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 
-from chatserver.transport.frame_reader import FrameReader, frame_limit
+from chatserver.transport.frame_reader import FrameReader, frame_limit, read_frames
 from clients.sdk import login_patient
 from protocol import codec
 from protocol.errors import CloseCode
@@ -150,6 +150,35 @@ def test_the_transports_other_calls_reach_uvicorn() -> None:
     r.eof_received()
     r.connection_lost(None)
     assert proto.calls == ["pause", "resume", "eof", "lost:None"]
+
+
+class Reader:
+    def __init__(self, buffered: bytes) -> None:
+        self.buffer = bytearray(buffered)
+
+
+class FullConn(Conn):
+    """What read_frames checks of websockets' connection."""
+
+    def __init__(self, buffered: bytes = b"") -> None:
+        super().__init__()
+        self.reader = Reader(buffered)
+        self.extensions: list[object] = []
+        self.current_size: int | None = None
+        self.max_message_size: int | None = LIMIT
+        self.max_fragment_size: int | None = None
+
+
+def test_read_frames_starts_only_between_frames_and_with_what_it_relies_on() -> None:
+    proto = Proto()
+    proto.conn = FullConn()
+    reader = read_frames(proto, list[bytes]().append)
+    assert isinstance(reader, FrameReader) and proto.transport.protocol is reader
+    for conn in (FullConn(buffered=b"\x82"), Conn()):  # part of a frame; an unknown version
+        proto = Proto()
+        proto.conn = conn
+        assert read_frames(proto, list[bytes]().append) is None
+        assert proto.transport.protocol is None  # left as it was
 
 
 def test_the_limit_is_the_smaller_of_websockets_two() -> None:
