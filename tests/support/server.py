@@ -15,6 +15,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -22,9 +23,10 @@ from chatserver import config as config_mod
 from chatserver.demo import load_demo
 from chatserver.domain.clock import Clock
 from chatserver.service.core import Service
+from chatserver.service.session import ClientSession
 from chatserver.store import db, migrate
 from chatserver.transport.app import create_app
-from chatserver.transport.peer import with_raw_send
+from chatserver.transport.peer import RAW_SEND, WsPeer, uvicorn_protocol, with_raw_send
 
 PATIENT = "198501012382"
 CHILD = "201701012393"
@@ -50,6 +52,15 @@ def prepare_db(path: str) -> None:
     migrate.migrate(conn)
     load_demo(conn, int(time.time() * 1000))
     conn.close()
+
+
+def uvicorn_connection(session: ClientSession) -> Any:
+    """The uvicorn protocol object serving ``session``'s WebSocket."""
+    peer = session.peer
+    assert isinstance(peer, WsPeer)
+    proto = uvicorn_protocol(peer.ws.scope[RAW_SEND])
+    assert proto is not None
+    return proto
 
 
 @contextlib.asynccontextmanager

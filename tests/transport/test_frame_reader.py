@@ -22,7 +22,7 @@ from protocol import codec
 from protocol.errors import CloseCode
 from protocol.frames import Frame as ChatFrame
 from protocol.frames import Hello, Ping, Pong, Welcome
-from tests.support.server import PATIENT, running_server
+from tests.support.server import PATIENT, running_server, uvicorn_connection
 
 LIMIT = 70_000
 
@@ -207,7 +207,7 @@ async def test_the_real_server_reads_frames_itself_and_answers_pings(tmp_path: P
             await sock.send(codec.encode(Ping(id=1)))
             assert isinstance(await _frame(sock), Pong)
             [session] = srv.service.hub.sessions()
-            proto = session.peer.ws.scope["chatserver.raw_send"].__self__  # type: ignore[attr-defined]
+            proto = uvicorn_connection(session)
             assert isinstance(proto.transport.get_protocol(), FrameReader)
             # A WebSocket ping (control frame) is answered by websockets.
             await asyncio.wait_for(await sock.ping(b"x"), 10)
@@ -233,7 +233,7 @@ async def test_the_real_server_takes_a_fragmented_message_through_uvicorn(
             pong = await _frame(sock)
             assert isinstance(pong, Pong) and pong.re == 8
             [session] = srv.service.hub.sessions()
-            proto = session.peer.ws.scope["chatserver.raw_send"].__self__  # type: ignore[attr-defined]
+            proto = uvicorn_connection(session)
             assert proto.transport.get_protocol() is proto
             await sock.send("text")  # refused as before
             await sock.wait_closed()

@@ -18,7 +18,7 @@ from chatserver.transport.inbox import PAUSE_AT, Command, Inbox
 from clients.sdk import Client, login_patient, login_staff
 from protocol import codec
 from protocol.frames import Hello, OpenCase, Ping, Pong, Subscribe, Subscribed, Welcome
-from tests.support.server import PATIENT, running_server
+from tests.support.server import PATIENT, running_server, uvicorn_connection
 from tests.support.waiting import until
 
 _who: contextvars.ContextVar[str] = contextvars.ContextVar("who", default="nobody")
@@ -208,7 +208,7 @@ async def test_the_real_server_answers_in_the_order_asked(tmp_path: Path) -> Non
             await ws.send(codec.encode(Hello(v=1, token=token, client="sdk")))
             assert isinstance(codec.decode_server(await ws.recv()), Welcome)  # type: ignore[arg-type]
             [session] = [s for s in srv.service.hub.sessions() if s.principal.is_staff]
-            proto = session.peer.ws.scope["chatserver.raw_send"].__self__  # type: ignore[attr-defined]
+            proto = uvicorn_connection(session)
             assert isinstance(proto.queue, Inbox)  # uvicorn's queue was taken over
             await ws.send(codec.encode(Subscribe(id=1, room=room, after=0)))
             for n in range(2, 6):
@@ -236,6 +236,6 @@ async def test_without_the_inbox_frames_go_through_receive(
         ack = await patient.send(room, "sedan i går")
         assert ack.seq == 1
         [session] = srv.service.hub.sessions()
-        proto = session.peer.ws.scope["chatserver.raw_send"].__self__  # type: ignore[attr-defined]
+        proto = uvicorn_connection(session)
         assert not isinstance(proto.queue, Inbox)
         await patient.close()
