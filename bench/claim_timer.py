@@ -7,8 +7,12 @@ it records, on CLOCK_MONOTONIC (``time.monotonic_ns``, the clock the bench
 clients use), when the handler was entered, when its transaction was handed
 to the store writer (``Service.commit``), and when the answer was put in the
 connection's outbox (the commit's ``after``), i.e. the server-side latency
-without reading the frame and writing the socket. One JSON line per claim
-goes to OUT.jsonl as it is answered. Nothing else is changed.
+without reading the frame and writing the socket. Between those, the stages of
+the group commit that carried it: when the writer took the batch
+(``Writer._take_batch``), when its thread began and ended the transaction
+(``Writer._apply``), and when publishing began on the loop
+(``Service._published``). One JSON line per claim goes to OUT.jsonl as it is
+answered. Nothing else is changed.
 """
 
 from __future__ import annotations
@@ -22,15 +26,46 @@ from typing import Any
 
 from chatserver.service import casework
 from chatserver.service.core import Service
+from chatserver.store.writer import Writer
 from protocol.frames import Claim
 
 _claim: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("claim", default=None)
+
+
+# The latest batch's stages (one writer: the batch being published is the latest).
+_batch = {"take": 0, "begin": 0, "end": 0, "publish": 0}
+
+
+def _stage(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` with the time it was entered recorded as the batch's ``name``."""
+
+    def staged(*args: Any) -> Any:
+        _batch[name] = time.monotonic_ns()
+        return fn(*args)
+
+    return staged
+
+
+def _install_stages() -> None:
+    apply = Writer._apply
+
+    def timed_apply(self: Writer, ops: Any) -> None:  # on the writer's thread
+        _batch["begin"] = time.monotonic_ns()
+        try:
+            apply(self, ops)
+        finally:
+            _batch["end"] = time.monotonic_ns()
+
+    Writer._take_batch = _stage("take", Writer._take_batch)  # type: ignore[method-assign]
+    Writer._apply = timed_apply  # type: ignore[method-assign]
+    Service._published = _stage("publish", Service._published)  # type: ignore[method-assign]
 
 
 def install(out: str) -> None:
     sink = open(out, "w", encoding="utf-8")  # noqa: SIM115 - open for the process's life
     original_claim = casework.HANDLERS[Claim]
     original_commit = Service.commit
+    _install_stages()
 
     async def timed_claim(svc: Service, s: Any, f: Any) -> None:
         stamps = [time.monotonic_ns(), 0, 0]
@@ -56,7 +91,8 @@ def install(out: str) -> None:
                 answer()
                 stamps[2] = time.monotonic_ns()
                 # Written at once (the server may end without running atexit).
-                sink.write(json.dumps({"in": stamps[0], "submit": stamps[1], "out": stamps[2]}))
+                row = {"in": stamps[0], "submit": stamps[1], **_batch, "out": stamps[2]}
+                sink.write(json.dumps(row))
                 sink.write("\n")
                 sink.flush()
 

@@ -45,6 +45,7 @@ CPU.
 
     python -m bench.scale_queue                 # 100,000 cases, ~3 min
     python -m bench.scale_queue --cases 2000 --sample 50 --duration 3   # seconds
+    python -m bench.scale_queue --dir /dev/shm  # database in memory: the server's own share
 
 Prints JSON lines and a Markdown table.
 """
@@ -693,6 +694,13 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--settle", type=float, default=SETTLE_S, help="seconds for the sample's first frames"
     )
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        default=None,
+        help="folder for the database (default: the system's temporary folder); "
+        "/dev/shm separates the server's own share of a claim from the disk's commit",
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.cases <= MAX_CASES or not 0 < args.duration <= MAX_DURATION:
         parser.error(f"--cases in [1, {MAX_CASES}], --duration in (0, {MAX_DURATION}]")
@@ -700,6 +708,8 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--sample in [1, min(cases, 15000)], --staff ≥ 1, --claim-rate > 0")
     if not 0.5 <= args.settle <= 60:
         parser.error("--settle in [0.5, 60]")
+    if args.dir is not None and not args.dir.is_dir():
+        parser.error(f"--dir {args.dir} is not a folder")
     if args.claim_rate * args.duration * 2 >= args.cases:
         parser.error("more claims than waiting cases: lower --claim-rate or --duration")
     return args
@@ -718,7 +728,7 @@ def main(argv: list[str] | None = None) -> int:
     sampled = in_process(args.cases, claims_per_tick, args.ticks, connected=indices)
     print(json.dumps({"bench": "scale_queue", "part": "in_process", **asdict(sampled)}), flush=True)
 
-    with tempfile.TemporaryDirectory(prefix="scale-queue-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="scale-queue-", dir=args.dir) as tmp:
         server_argv, setup_s = _prepare(Path(tmp), args.cases, args.staff, seed)
         timings = Path(tmp) / "claims.jsonl"
         # The same server, started through bench.claim_timer: server-side claim times.
@@ -792,6 +802,14 @@ def _server_side(path: Path, windows: dict[str, tuple[int, int]]) -> dict[str, A
         total = sorted(r["out"] - r["in"] for r in mine)
         store = sorted(r["out"] - r["submit"] for r in mine)
         loop = sorted(r["submit"] - r["in"] for r in mine)
+        stages = {
+            # waiting for the writer to take the batch (behind another commit)
+            "queued": [r["take"] - r["submit"] for r in mine],
+            "to_thread": [r["begin"] - r["take"] for r in mine],
+            "transaction": [r["end"] - r["begin"] for r in mine],
+            "to_loop": [r["publish"] - r["end"] for r in mine],
+            "published": [r["out"] - r["publish"] for r in mine],
+        }
         out[name] = {
             "claims": len(mine),
             "p50_ms": round(percentile(total, 50) / 1e6, 3),
@@ -801,6 +819,10 @@ def _server_side(path: Path, windows: dict[str, tuple[int, int]]) -> dict[str, A
             "commit_p99_ms": round(percentile(store, 99) / 1e6, 3),
             "handler_p50_us": round(percentile(loop, 50) / 1e3, 1),
             "handler_p99_us": round(percentile(loop, 99) / 1e3, 1),
+            "stages_p50_p99_us": {
+                k: [round(percentile(sorted(v), q) / 1e3) for q in (50, 99)]
+                for k, v in stages.items()
+            },
         }
     return out
 
@@ -850,6 +872,11 @@ def report(
             "B: of which handler / commit until answered, p50; p99",
             f"{sb['handler_p50_us']:.0f} µs / {sb['commit_p50_ms']:.3f} ms; "
             f"{sb['handler_p99_us']:.0f} µs / {sb['commit_p99_ms']:.3f} ms",
+        ),
+        (
+            "B: the commit's stages p50 / p99 (µs): queued behind another; "
+            "hop to the writer's thread; transaction; hop back; publishing before the answer",
+            "; ".join(f"{p50} / {p99}" for p50, p99 in sb["stages_p50_p99_us"].values()),
         ),
         (
             "disk floor: one-row commit alone p50 / p99 / max (ms)",

@@ -41,9 +41,10 @@ import sqlite3
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
+
+from chatserver.store.thread import WriterThread
 
 log = logging.getLogger("chatserver.store")
 
@@ -104,7 +105,7 @@ class Writer:
         busy_batch: int = DEFAULT_BUSY_BATCH,
     ) -> None:
         self._conn = conn
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+        self._thread: WriterThread | None = None  # started with the task
         self._queue: deque[_Job] = deque()
         self._pending_ops = 0
         self._wakeup = asyncio.Event()
@@ -123,7 +124,9 @@ class Writer:
         self.stats = WriterStats()
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="store-writer")
+        loop = asyncio.get_running_loop()
+        self._thread = WriterThread(loop)
+        self._task = loop.create_task(self._run(self._thread), name="store-writer")
 
     @property
     def backlog(self) -> int:
@@ -166,9 +169,10 @@ class Writer:
             self._pacing.set_result(None)  # flush now, do not wait out the pause
         if self._task is not None:
             await self._task
-        self._thread.shutdown(wait=True)
+        if self._thread is not None:
+            self._thread.shutdown()
 
-    async def _run(self) -> None:
+    async def _run(self, thread: WriterThread) -> None:
         loop = asyncio.get_running_loop()
         started_at = 0.0
         while True:
@@ -187,7 +191,7 @@ class Writer:
             ops = [op for job in jobs for op in job.ops]
             started = time.perf_counter()
             try:
-                await loop.run_in_executor(self._thread, self._apply, ops)
+                await thread.run(self._apply, ops)
             except BaseException as e:
                 self._fail(e, jobs)
                 if not isinstance(e, Exception):
