@@ -803,7 +803,7 @@ def _server_side(path: Path, windows: dict[str, tuple[int, int]]) -> dict[str, A
         store = sorted(r["out"] - r["submit"] for r in mine)
         loop = sorted(r["submit"] - r["in"] for r in mine)
         stages = {
-            # waiting for the writer to take the batch (behind another commit)
+            # Service.commit's own work (rows, audit hash) and any commit in flight
             "queued": [r["take"] - r["submit"] for r in mine],
             "to_thread": [r["begin"] - r["take"] for r in mine],
             "transaction": [r["end"] - r["begin"] for r in mine],
@@ -874,7 +874,7 @@ def report(
             f"{sb['handler_p99_us']:.0f} µs / {sb['commit_p99_ms']:.3f} ms",
         ),
         (
-            "B: the commit's stages p50 / p99 (µs): queued behind another; "
+            "B: the commit's stages p50 / p99 (µs): rows, audit hash and any commit in flight; "
             "hop to the writer's thread; transaction; hop back; publishing before the answer",
             "; ".join(f"{p50} / {p99}" for p50, p99 in sb["stages_p50_p99_us"].values()),
         ),

@@ -149,7 +149,6 @@ class Service:
         self.ready = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._cid_loads: dict[str, asyncio.Future[None]] = {}
-        self._messages_by_role: dict[str, Any] = {}
         # Held over each publishing pass; the transport puts its Cork here so
         # that each connection gets a commit's frames in one write.
         self.publishing: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
@@ -483,10 +482,7 @@ class Service:
             if room is not None:
                 room.mark_committed(m)
             self.hub.to_room(m.room, message_bytes(m))
-            by_role = self._messages_by_role.get(m.role)
-            if by_role is None:  # label children cached: .labels() per message is dear
-                by_role = self._messages_by_role[m.role] = self.metrics.messages.labels(m.role)
-            by_role.inc()
+            self.metrics.messages.inc(m.role)
         elif isinstance(ev, ReadMoved):
             self.hub.to_room(ev.room, encode(Receipt(room=ev.room, who=ev.who, seq=ev.seq)))
         elif isinstance(ev, CaseChanged):

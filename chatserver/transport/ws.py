@@ -42,9 +42,6 @@ class Connections:
     def __init__(self) -> None:
         self.peers: set[WsPeer] = set()
         self.cork = Cork()
-        # chatserver_frames_received_total's child per frame type: .labels()
-        # per frame costs a lock and a tuple (docs/decisions/0003-durable-path.md).
-        self.frames_in: dict[str, Any] = {}
 
     async def sweep(self, svc: Service, interval: float = 2.0) -> None:
         limits = svc.config.limits
@@ -84,7 +81,7 @@ async def endpoint(ws: WebSocket) -> None:
     try:
         session = await _handshake(svc, ws, peer)
         if session is not None:
-            await _serve(svc, ws, peer, session, conns.frames_in)
+            await _serve(svc, ws, peer, session)
     finally:
         conns.peers.discard(peer)
         if session is not None:
@@ -188,14 +185,12 @@ async def _handshake(svc: Service, ws: WebSocket, peer: WsPeer) -> ClientSession
     return session
 
 
-async def _serve(
-    svc: Service, ws: WebSocket, peer: WsPeer, s: ClientSession, frames_in: dict[str, Any]
-) -> None:
+async def _serve(svc: Service, ws: WebSocket, peer: WsPeer, s: ClientSession) -> None:
     """Run the connection's commands, one at a time and in order, until it ends."""
     raw_send = ws.scope.get(RAW_SEND)
 
     def command(data: bytes) -> Coroutine[Any, Any, None] | None:
-        frame = _admit(svc, peer, s, frames_in, data)
+        frame = _admit(svc, peer, s, data)
         return None if frame is None else _run(svc, s, frame)
 
     inbox = take_over(raw_send, command, lambda: _refuse_text(peer), peer.gone)
@@ -206,14 +201,12 @@ async def _serve(
         data = await _receive(ws, peer)
         if data is None:
             return
-        frame = _admit(svc, peer, s, frames_in, data)
+        frame = _admit(svc, peer, s, data)
         if frame is not None:
             await _run(svc, s, frame)
 
 
-def _admit(
-    svc: Service, peer: WsPeer, s: ClientSession, frames_in: dict[str, Any], data: bytes
-) -> Frame | None:
+def _admit(svc: Service, peer: WsPeer, s: ClientSession, data: bytes) -> Frame | None:
     """Decode a frame and apply the connection's rules (rate, strikes,
     shutdown); the frame if its command should run, else None (answered)."""
     if peer.close_code is not None:
@@ -230,10 +223,7 @@ def _admit(
         if s.strikes > MAX_STRIKES:
             peer.close(CloseCode.protocol_violation, "too many bad frames")
         return None
-    counter = frames_in.get(frame.TYPE)
-    if counter is None:
-        counter = frames_in[frame.TYPE] = metrics.frames_in.labels(frame.TYPE)
-    counter.inc()
+    metrics.frames_in.inc(frame.TYPE)
     if not isinstance(frame, Ping) and not s.bucket.allow(now):
         svc.reject(s, ErrorCode.rate_limited, "too many commands", getattr(frame, "id", None))
         s.strikes += 1

@@ -170,3 +170,22 @@ def test_dashboard_panels_are_scoped_and_keep_one_unit() -> None:
         for target in panel.get("targets", []):
             pure_rate = bool(_RATE.match(target["expr"])) and " / " not in target["expr"]
             assert pure_rate == (unit == "ops"), (panel["title"], target["expr"])
+
+
+def test_a_tally_reads_as_a_prometheus_counter_with_exact_counts() -> None:
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from chatserver.metrics import Tally
+
+    registry = CollectorRegistry(auto_describe=True)
+    tally = Tally("chatserver_things_total", "Things, by kind", "kind", registry=registry)
+    empty = generate_latest(registry).decode()
+    assert "# TYPE chatserver_things_total counter" in empty  # as Counter writes it
+    for kind in ["send", "send", "claim", "send"]:
+        tally.inc(kind)
+    families = list(text_string_to_metric_families(generate_latest(registry).decode()))
+    assert [(f.name, f.type) for f in families] == [("chatserver_things", "counter")]
+    got = {s.labels["kind"]: s.value for s in families[0].samples}
+    assert got == {"send": 3.0, "claim": 1.0}
+    with pytest.raises(ValueError, match="Duplicated"):  # one name per registry, as Counter
+        Tally("chatserver_things_total", "again", "kind", registry=registry)
