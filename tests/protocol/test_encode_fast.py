@@ -66,3 +66,33 @@ def test_encode_message_equals_encode(att: str | None) -> None:
 def test_encode_ack_equals_encode() -> None:
     a = Ack(re=7, room="r1", cid="c-1", seq=12, ts=1_700_000_000_123)
     assert encode_ack(a.re, a.room, a.cid, a.seq, a.ts) == encode(a)
+
+
+def test_the_kept_packer_is_empty_again_after_a_failure() -> None:
+    from protocol.codec import _pack
+
+    with pytest.raises(TypeError):
+        _pack({"t": "msg", "room": "r1", "text": {"not", "packable"}})
+    for frame in FRAMES:
+        assert encode(frame) == msgpack.packb(to_wire(frame), use_bin_type=True)
+
+
+def test_threads_encoding_at_once_each_get_their_own_bytes() -> None:
+    import threading
+
+    wrong: list[Frame] = []
+    start = threading.Barrier(4)
+
+    def encode_all() -> None:
+        start.wait()
+        for _ in range(300):
+            for frame in FRAMES:
+                if decode_server(encode(frame)) != frame:
+                    wrong.append(frame)
+
+    threads = [threading.Thread(target=encode_all) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert wrong == []
