@@ -3,12 +3,13 @@
 ``Writer`` runs each transaction off the event loop so an fsync never stalls
 it. ``loop.run_in_executor`` with a one-worker ``ThreadPoolExecutor`` did
 that, but each hop through it (a concurrent future chained to an asyncio
-one, the executor's bookkeeping) cost more than the commit itself on a fast
-disk: with the database in memory, a one-row commit's round trip was 335 µs
-at the median against 127 µs for the commit alone. This thread takes a call
-from a ``queue.SimpleQueue`` and answers with one ``call_soon_threadsafe``;
-the hop to the thread fell from 57-71 to 16-17 µs at the median and the hop
-back from 39-43 to 24-26 µs (docs/decisions/0008-writer-thread.md).
+one, the executor's bookkeeping) cost about as much as the commit itself on
+a fast disk. This thread takes a call from a ``queue.SimpleQueue`` and
+answers with one ``call_soon_threadsafe``. Timed alone, the hop to the
+thread fell from 57-71 to 16-17 µs at the median and the hop back from
+39-43 to 24-26 µs; through ``Writer``, a one-row commit with the database in
+memory was answered at a median of 233-249 µs instead of 305-343 µs
+(docs/decisions/0008-writer-thread.md).
 """
 
 from __future__ import annotations
