@@ -9,9 +9,11 @@ Validation is driven entirely by the field declarations in ``protocol.frames``.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from types import NoneType, UnionType
+from types import MemberDescriptorType, NoneType, UnionType
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
 import msgpack
@@ -67,8 +69,68 @@ def build_record(cls: type[Any], value: Any) -> Any:
     Raises FieldError whose message starts with the field path."""
     if type(value) is not dict:
         raise FieldError(f"expected map, got {type(value).__name__}")
+    build = _BUILDERS.get(cls) or _builder(cls)
+    return build(value)
+
+
+# Per class: a function that checks a decoded map's fields and builds the
+# instance, generated from the field plans (see _builder).
+_BUILDERS: dict[type[Any], Callable[[dict[str, Any]], Any]] = {}
+
+
+def _builder(cls: type[Any]) -> Callable[[dict[str, Any]], Any]:
+    """The builder of ``cls``: the same checks, in the same order and with the
+    same errors, as a loop over ``plan(cls)`` followed by ``cls(**fields)``,
+    written out once per class as dataclasses writes ``__init__``. It sets the
+    slots through their descriptors instead of calling the frozen class's
+    ``__init__`` (one ``object.__setattr__`` per field): for ``send`` that
+    makes decoding 2.9 → ~1.9 µs here (docs/decisions/0008-writer-thread.md).
+    Frames and records have no ``__post_init__`` and no default factories;
+    a class with either (or without slots) is built through ``__init__``."""
+    plans = plan(cls)
+    found = [getattr(cls, p.name, None) for p in plans]
+    slots = [d for d in found if isinstance(d, MemberDescriptorType)]
+    if (
+        hasattr(cls, "__post_init__")
+        or len(slots) != len(plans)
+        or any(p.default is dataclasses.MISSING for p in plans)
+    ):
+        build = functools.partial(_build_by_init, cls, plans)
+    else:
+        env: dict[str, Any] = {"_new": object.__new__, "_cls": cls, "FieldError": FieldError}
+        lines = ["def build(value):", "    o = _new(_cls)"]
+        for i, (p, slot) in enumerate(zip(plans, slots, strict=True)):
+            env[f"_check{i}"], env[f"_set{i}"], env[f"_default{i}"] = (
+                p.spec.check,
+                slot.__set__,
+                p.default,
+            )
+            missing = (
+                f"raise FieldError({p.name + ': required'!r})"
+                if p.required
+                else f"_set{i}(o, _default{i})"
+            )
+            lines += [
+                f"    raw = value.get({p.name!r})",
+                "    if raw is None:",
+                f"        {missing}",
+                "    else:",
+                "        try:",
+                f"            checked = _check{i}(raw)",
+                "        except FieldError as e:",
+                f"            raise FieldError({p.name + ': '!r} + str(e)) from None",
+                f"        _set{i}(o, checked)",
+            ]
+        lines.append("    return o")
+        exec("\n".join(lines), env)  # the source is made above, from field names only
+        build = env["build"]
+    _BUILDERS[cls] = build
+    return build
+
+
+def _build_by_init(cls: type[Any], plans: tuple[FieldPlan, ...], value: dict[str, Any]) -> Any:
     kwargs: dict[str, Any] = {}
-    for p in plan(cls):
+    for p in plans:
         raw = value.get(p.name)
         if raw is None:
             if p.required:

@@ -9,8 +9,10 @@ form does not fit in one frame; adding to it is a protocol decision.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 import msgpack
 import pytest
@@ -19,7 +21,7 @@ from hypothesis import strategies as st
 
 from protocol.codec import FieldPlan, decode_client, decode_server, encode, plan, to_wire
 from protocol.errors import ErrorCode, ProtocolError
-from protocol.fields import MAX_SAFE_INT, Int, ListOf, MapOf, Nested, Scalar, Spec
+from protocol.fields import MAX_SAFE_INT, FieldError, Int, ListOf, MapOf, Nested, Scalar, Spec, Str
 from protocol.frames import CLIENT_FRAMES, RECORDS, SERVER_FRAMES, Frame
 from protocol.limits import MAX_FRAME_BYTES, MAX_REQ_ID, MAX_SERVER_FRAME_BYTES
 from tests.protocol.strategies import (
@@ -380,3 +382,37 @@ def test_not_messagepack_is_bad_frame(direction: str, data: bytes) -> None:
     error = decode_error(DECODERS[direction], data)
     assert error.code is ErrorCode.bad_frame
     assert error.__cause__ is not None  # the msgpack failure is kept for logs
+
+
+@pytest.mark.parametrize("cls", declared_classes(), ids=lambda c: c.__name__)
+def test_every_declared_class_is_built_through_its_slots(cls: type[Any]) -> None:
+    """No frame or record falls back to ``__init__`` (the slower path)."""
+    from protocol.codec import _builder
+
+    assert not isinstance(_builder(cls), functools.partial)
+
+
+_POSTED: list[str] = []
+
+
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    name: Annotated[str, Str(max_len=8)]
+    note: Annotated[str, Str(max_len=8)] = "none"
+
+    def __post_init__(self) -> None:
+        _POSTED.append(self.name)
+
+
+def test_a_class_with_post_init_is_built_through_init() -> None:
+    """What the generated builder would skip, it leaves to ``__init__``."""
+    from protocol.codec import _builder, build_record
+
+    _POSTED.clear()
+    assert isinstance(_builder(_Checked), functools.partial)
+    assert build_record(_Checked, {"name": "ok"}) == _Checked(name="ok")
+    assert _POSTED == ["ok", "ok"]
+    with pytest.raises(FieldError, match=r"^note: "):
+        build_record(_Checked, {"name": "ok", "note": "far too long"})
+    with pytest.raises(FieldError, match=r"^name: required$"):
+        build_record(_Checked, {})
