@@ -340,21 +340,27 @@ class Service:
                 log.exception("triage of case %s cannot be restored", case_id)
 
     async def dispatch(self, s: ClientSession, frame: Frame) -> None:
-        """Run one command; every failure becomes an error frame, never a crash."""
+        """Run one command; every failure becomes an error frame, never a crash:
+        a bug (any other exception, here or in answering a refusal) costs the
+        one request, answered ``internal``, not the loop or the connection."""
         re = getattr(frame, "id", None)
         handler = self.handlers.get(type(frame))
         _origin.set((s, re))
         try:
-            if handler is None:
-                raise DomainError("bad_request", f"{frame.TYPE} is not accepted here")
-            await handler(self, s, frame)
-        except DomainError as e:
-            self._audit_denied(s, frame, e)
-            self.reject(s, ErrorCode[e.code], e.message, re)
-        except StoreFailed:
-            self.reject(s, ErrorCode.unavailable, "the server cannot store anything now", re)
-        except StoreBusy:
-            self.reject(s, ErrorCode.busy, "the server is busy; retry shortly", re)
+            try:
+                if handler is None:
+                    raise DomainError("bad_request", f"{frame.TYPE} is not accepted here")
+                await handler(self, s, frame)
+            except DomainError as e:
+                self._audit_denied(s, frame, e)
+                self.reject(s, ErrorCode[e.code], e.message, re)
+            except StoreFailed:
+                self.reject(s, ErrorCode.unavailable, "the server cannot store anything now", re)
+            except StoreBusy:
+                self.reject(s, ErrorCode.busy, "the server is busy; retry shortly", re)
+        except Exception:
+            log.exception("handler for %s failed", frame.TYPE)
+            self.reject(s, ErrorCode.internal, "internal error", re)
 
     def _audit_denied(self, s: ClientSession, frame: Frame, e: DomainError) -> None:
         """Staff refused access to an existing case or its rooms: that attempt

@@ -191,7 +191,7 @@ async def _serve(svc: Service, ws: WebSocket, peer: WsPeer, s: ClientSession) ->
 
     def command(data: bytes) -> Coroutine[Any, Any, None] | None:
         frame = _admit(svc, peer, s, data)
-        return None if frame is None else _run(svc, s, frame)
+        return None if frame is None else svc.dispatch(s, frame)
 
     inbox = take_over(raw_send, command, lambda: _refuse_text(peer), peer.gone)
     if inbox is not None:  # uvicorn: each frame handled as it arrives
@@ -203,7 +203,7 @@ async def _serve(svc: Service, ws: WebSocket, peer: WsPeer, s: ClientSession) ->
             return
         frame = _admit(svc, peer, s, data)
         if frame is not None:
-            await _run(svc, s, frame)
+            await svc.dispatch(s, frame)
 
 
 def _admit(svc: Service, peer: WsPeer, s: ClientSession, data: bytes) -> Frame | None:
@@ -238,14 +238,6 @@ def _admit(svc: Service, peer: WsPeer, s: ClientSession, data: bytes) -> Frame |
         s.error(ErrorCode.shutting_down, "server restarting", getattr(frame, "id", None))
         return None
     return frame
-
-
-async def _run(svc: Service, s: ClientSession, frame: Frame) -> None:
-    try:
-        await svc.dispatch(s, frame)
-    except Exception:  # a bug must cost one request, never the loop or the connection
-        log.exception("handler for %s failed", frame.TYPE)
-        svc.reject(s, ErrorCode.internal, "internal error", getattr(frame, "id", None))
 
 
 def _error(code: ErrorCode, message: str) -> bytes:
