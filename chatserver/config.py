@@ -167,9 +167,12 @@ class StoreConfig:
     # after it did: fewer, larger commits, less CPU per message under heavy
     # load (84 -> 60% of a core at 7,500 msgs/s in one run), for at most that
     # much more latency while busy. A quiet server commits at once. 0 turns
-    # pacing off (docs/decisions/0006-messages-append-only.md).
+    # pacing off (docs/decisions/0006-messages-append-only.md). Once
+    # full_batch operations wait, the next commit starts at once: saturated,
+    # pausing then only idled the loop (decision 0008).
     commit_interval_ms: float = 4.0
     busy_batch: int = 16
+    full_batch: int = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,6 +239,11 @@ def from_dict(data: dict[str, Any]) -> Config:
         )
     if cfg.store.busy_batch < 1:
         raise ConfigError(f"store.busy_batch: {cfg.store.busy_batch} must be at least 1")
+    if cfg.store.full_batch < cfg.store.busy_batch:
+        raise ConfigError(
+            f"store.full_batch: {cfg.store.full_batch} must be at least "
+            f"store.busy_batch ({cfg.store.busy_batch})"
+        )
     return cfg
 
 

@@ -183,6 +183,7 @@ class Service:
             on_lost=self._lost,
             min_interval=self.config.store.commit_interval_ms / 1000,
             busy_batch=self.config.store.busy_batch,
+            full_batch=self.config.store.full_batch,
         )
         self.writer.start()
         self.reader = await Reader.open(self.db_path)

@@ -20,9 +20,16 @@ one done-callback fewer per command. If its batch fails, its payload goes to
 Under load the writer paces itself (``min_interval``, ``busy_batch``): once
 a commit carried at least ``busy_batch`` operations, the next one starts no
 sooner than ``min_interval`` after it started, so that a busy server makes
-fewer, larger commits. A commit has a fixed cost (the fsync, the WAL's
-headers and locks, two thread hand-offs) and each room's index page is
-written once per commit however many of its messages it carries. In one
+fewer, larger commits, unless ``full_batch`` operations already wait: a
+batch that large gains little from growing, and under the heaviest load
+(the writer never idle) a pause only left the event loop idle too: with it,
+saturated, the server's core was 80% busy and passed 7% fewer messages at
+the same CPU per message (docs/decisions/0008-writer-thread.md).
+
+Pacing pays because a commit has a fixed cost (the fsync, the WAL's headers
+and locks, two thread hand-offs, a write to each connection it answers) and
+each room's index page is written once per commit however many of its
+messages it carries. In one
 bench run it took the server from 84% to 60% of a core at 7,500 messages/s
 and from 93% to 83% at 10,000, for a few ms more median latency
 (docs/decisions/0006-messages-append-only.md). A quiet server (a lone
@@ -59,6 +66,7 @@ DEFAULT_MAX_PENDING = 100_000
 # settings from StoreConfig (chatserver/config.py).
 DEFAULT_MIN_INTERVAL = 0.0
 DEFAULT_BUSY_BATCH = 16
+DEFAULT_FULL_BATCH = 64
 
 
 class StoreFailed(Exception):
@@ -103,6 +111,7 @@ class Writer:
         max_pending: int = DEFAULT_MAX_PENDING,
         min_interval: float = DEFAULT_MIN_INTERVAL,
         busy_batch: int = DEFAULT_BUSY_BATCH,
+        full_batch: int = DEFAULT_FULL_BATCH,
     ) -> None:
         self._conn = conn
         self._thread: WriterThread | None = None  # started with the task
@@ -119,6 +128,7 @@ class Writer:
         self.max_pending = max_pending
         self.min_interval = min_interval
         self.busy_batch = busy_batch
+        self.full_batch = full_batch
         self.failed: BaseException | None = None
         self.closing = False
         self.stats = WriterStats()
@@ -139,6 +149,8 @@ class Writer:
         self._queue.append(_Job(ops, payload, fut))
         self._pending_ops += len(ops)
         self._wakeup.set()
+        if self._pacing is not None and self._pending_ops >= self.full_batch:
+            self._end_pause()
         return fut
 
     def enqueue(self, ops: Sequence[Op], payload: Any) -> None:
@@ -149,6 +161,13 @@ class Writer:
         self._queue.append(_Job(ops, payload, None))
         self._pending_ops += len(ops)
         self._wakeup.set()
+        if self._pacing is not None and self._pending_ops >= self.full_batch:
+            self._end_pause()
+
+    def _end_pause(self) -> None:
+        pacing = self._pacing
+        if pacing is not None and not pacing.done():
+            pacing.set_result(None)
 
     def _check(self, ops: Sequence[Op]) -> None:
         if self.failed is not None:
@@ -165,8 +184,7 @@ class Writer:
         """Flush everything queued, then stop the writer and its thread."""
         self.closing = True
         self._wakeup.set()
-        if self._pacing is not None and not self._pacing.done():
-            self._pacing.set_result(None)  # flush now, do not wait out the pause
+        self._end_pause()  # flush now, do not wait out the pause
         if self._task is not None:
             await self._task
         if self._thread is not None:
@@ -182,7 +200,11 @@ class Writer:
                 self._wakeup.clear()
                 await self._wakeup.wait()
                 continue
-            if self.stats.last_batch >= self.busy_batch and not self.closing:
+            if (
+                self.stats.last_batch >= self.busy_batch
+                and self._pending_ops < self.full_batch
+                and not self.closing
+            ):
                 pause = started_at + self.min_interval - loop.time()
                 if pause > 0:
                     await self._pause(loop, pause)  # let the next batch grow

@@ -39,6 +39,10 @@ def test_example_region_loads_and_its_hours_parse() -> None:
         ({"store": {"commit_interval_ms": 500}}, "store.commit_interval_ms: 500 is outside 0..50"),
         ({"store": {"commit_interval_ms": -1}}, "store.commit_interval_ms: -1 is outside"),
         ({"store": {"busy_batch": 0}}, "store.busy_batch: 0 must be at least 1"),
+        (
+            {"store": {"busy_batch": 32, "full_batch": 16}},
+            "store.full_batch: 16 must be at least store.busy_batch (32)",
+        ),
     ],
 )
 def test_mistakes_name_the_key(data: dict[str, object], message: str) -> None:
@@ -54,7 +58,13 @@ def test_defaults_work_without_a_file() -> None:
 
 def test_store_pacing_reaches_the_writer_in_seconds(tmp_path: Path) -> None:
     path = tmp_path / "region.toml"
-    path.write_text("[store]\ncommit_interval_ms = 2.5\nbusy_batch = 32\n", encoding="utf-8")
+    path.write_text(
+        "[store]\ncommit_interval_ms = 2.5\nbusy_batch = 32\nfull_batch = 128\n", encoding="utf-8"
+    )
     cfg = config.load(path)
-    assert (cfg.store.commit_interval_ms, cfg.store.busy_batch) == (2.5, 32)
+    assert (cfg.store.commit_interval_ms, cfg.store.busy_batch, cfg.store.full_batch) == (
+        2.5,
+        32,
+        128,
+    )
     assert config.load(None).store.commit_interval_ms == 4.0

@@ -390,6 +390,26 @@ async def test_quiet_writer_commits_at_once(make_writer: WriterFactory) -> None:
     assert list(w.stats.batch_sizes) == [1, 1]
 
 
+async def test_a_full_queue_is_committed_without_a_pause(make_writer: WriterFactory) -> None:
+    w = make_writer(min_interval=SAFETY_S, busy_batch=2, full_batch=3)
+    await w.write([user(0), user(1)])  # busy: the next commit would be paced...
+    three = w.submit([user(2), user(3), user(4)])  # ...but three already wait
+    await asyncio.wait_for(three, SAFETY_S / 2)  # not held for SAFETY_S
+    assert list(w.stats.batch_sizes) == [2, 3]
+
+
+async def test_a_pause_ends_once_the_queue_is_full(make_writer: WriterFactory, path: Path) -> None:
+    w = make_writer(min_interval=SAFETY_S, busy_batch=2, full_batch=3)
+    await w.write([user(0), user(1)])
+    first = w.submit([user(2)])
+    await asyncio.sleep(0)  # the writer is now pausing before this batch
+    assert not first.done()
+    rest = w.submit([user(3), user(4)])  # three wait: the pause ends
+    await asyncio.wait_for(asyncio.gather(first, rest), SAFETY_S / 2)
+    assert list(w.stats.batch_sizes) == [2, 3]
+    assert stored_users(path) == ["u0", "u1", "u2", "u3", "u4"]
+
+
 async def test_closing_cuts_a_pause_short(make_writer: WriterFactory, path: Path) -> None:
     w = make_writer(min_interval=SAFETY_S, busy_batch=2)
     await w.write([user(0), user(1)])
