@@ -29,10 +29,9 @@ the same CPU per message (docs/decisions/0008-writer-thread.md).
 Pacing pays because a commit has a fixed cost (the fsync, the WAL's headers
 and locks, two thread hand-offs, a write to each connection it answers) and
 each room's index page is written once per commit however many of its
-messages it carries. In one
-bench run it took the server from 84% to 60% of a core at 7,500 messages/s
-and from 93% to 83% at 10,000, for a few ms more median latency
-(docs/decisions/0006-messages-append-only.md). A quiet server (a lone
+messages it carries. In one bench run it took the server from 84% to 60% of
+a core at 7,500 messages/s and from 93% to 83% at 10,000, for a few ms more
+median latency (docs/decisions/0006-messages-append-only.md). A quiet server (a lone
 claim) never waits: its last commit was small.
 
 Why a thread of our own rather than aiosqlite for writes: aiosqlite makes one
@@ -146,11 +145,7 @@ class Writer:
         """Queue ops for the next batch; the future resolves after COMMIT."""
         self._check(ops)
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Job(ops, payload, fut))
-        self._pending_ops += len(ops)
-        self._wakeup.set()
-        if self._pacing is not None and self._pending_ops >= self.full_batch:
-            self._end_pause()
+        self._add(_Job(ops, payload, fut))
         return fut
 
     def enqueue(self, ops: Sequence[Op], payload: Any) -> None:
@@ -158,11 +153,14 @@ class Writer:
         payload goes to ``on_commit`` like any other; if the batch fails it
         goes to ``on_lost`` (after ``on_failure``)."""
         self._check(ops)
-        self._queue.append(_Job(ops, payload, None))
-        self._pending_ops += len(ops)
+        self._add(_Job(ops, payload, None))
+
+    def _add(self, job: _Job) -> None:
+        self._queue.append(job)
+        self._pending_ops += len(job.ops)
         self._wakeup.set()
         if self._pacing is not None and self._pending_ops >= self.full_batch:
-            self._end_pause()
+            self._end_pause()  # the batch is as large as pacing wants
 
     def _end_pause(self) -> None:
         pacing = self._pacing
