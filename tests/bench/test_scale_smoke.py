@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 
@@ -41,7 +42,7 @@ def test_scale_idle_tiny() -> None:
     assert "Target: 100,000 idle patient connections" in out
 
 
-def test_scale_queue_tiny() -> None:
+def test_scale_queue_tiny(tmp_path: Path) -> None:
     lines, out = _run(
         "bench.scale_queue",
         "--cases=400",
@@ -52,6 +53,7 @@ def test_scale_queue_tiny() -> None:
         "--duration=2",
         "--ticks=2",
         "--settle=2.5",
+        f"--dir={tmp_path}",
     )
     in_process = [line for line in lines if line.get("part") == "in_process"]
     assert [p["connected"] for p in in_process] == [400, 20]
@@ -77,6 +79,14 @@ def test_scale_queue_tiny() -> None:
     assert floor["commits"] == 200
     assert 0 < floor["p50_ms"] <= floor["p99_ms"] <= floor["max_ms"]
     assert "disk floor" in out
+    (server_side,) = [line for line in lines if line.get("part") == "server_side"]
+    stages = ["queued", "to_thread", "transaction", "to_loop", "published"]
+    for phase in ("A", "B"):
+        split = server_side[phase]["stages_p50_p99_us"]
+        assert list(split) == stages
+        assert all(0 <= p50 <= p99 for p50, p99 in split.values())
+    assert "the commit's stages" in out
+    assert list(tmp_path.iterdir()) == []  # its folder was made there and removed
 
 
 def test_scale_restart_tiny() -> None:
