@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import Coroutine
 from typing import Any
 
@@ -28,8 +27,6 @@ from protocol import codec
 from protocol.errors import CloseCode, ErrorCode, ProtocolError
 from protocol.frames import Frame, Hello, Limits, Me, Ping, Welcome
 from protocol.version import PROTOCOL_VERSION, SUPPORTED_VERSIONS
-
-log = logging.getLogger("chatserver.transport")
 
 # Consecutive bad or rate-limited frames tolerated before the connection is closed.
 MAX_STRIKES = 50
