@@ -126,19 +126,18 @@ class Inbox:
     def _take(self, item: bytes | dict[str, Any]) -> Command | None:
         """The command a frame starts, or None (a disconnect, a text frame,
         a frame refused before any command)."""
-        if type(item) is bytes:
+        if isinstance(item, bytes):
             return self._command(item)
-        message: dict[str, Any] = item  # type: ignore[assignment]
-        kind = message.get("type")
+        kind = item.get("type")  # a message of uvicorn's
         if kind == "websocket.receive":
-            data = message.get("bytes")
+            data = item.get("bytes")
             if data is None:
                 self._on_text()
                 return None
             return self._command(data)
         if kind == "websocket.disconnect" and not self._gone:
             self._gone = True
-            self._on_gone(int(message.get("code") or 1005))
+            self._on_gone(int(item.get("code") or 1005))
             if not self._busy and not self.done.done():
                 self.done.set_result(None)
         return None
