@@ -191,15 +191,14 @@ class Cork:
 
     def __exit__(self, *exc: object) -> None:
         self._depth -= 1
-        if self._depth == 0:
-            while self._peers:
-                peers, self._peers = self._peers, []
-                for peer in peers:
-                    try:
-                        peer.uncork()
-                    except Exception:  # one broken socket must not hold the others' frames
-                        log.exception("writing held frames failed")
-                        peer.close(CloseCode.internal, "internal error", drain=False)
+        if self._depth == 0:  # released: nothing is held from here on
+            peers, self._peers = self._peers, []
+            for peer in peers:
+                try:
+                    peer.uncork()
+                except Exception:  # one broken socket must not hold the others' frames
+                    log.exception("writing held frames failed")
+                    peer.close(CloseCode.internal, "internal error", drain=False)
 
     def hold(self, peer: WsPeer) -> None:
         self._peers.append(peer)
