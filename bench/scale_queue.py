@@ -43,6 +43,11 @@ all connected is: frames from the in-process tick × the per-frame socket cost
 measured live (``(CPU A − CPU B) / frames`` to the sample) + the tick's own
 CPU.
 
+Beside the claim figures, two floors measured in the same run: the disk's
+(``bench.commit_floor``, one one-row commit alone) and the CPU's
+(``bench.wake_floor``, the same small work hot and after an idle gap as long
+as the claims'): a claim reaches an idle server.
+
     python -m bench.scale_queue                 # 100,000 cases, ~3 min
     python -m bench.scale_queue --cases 2000 --sample 50 --duration 3   # seconds
     python -m bench.scale_queue --dir /dev/shm  # database in memory: the server's own share
@@ -74,7 +79,7 @@ from typing import Any, cast
 import msgpack
 import uvloop
 
-from bench import commit_floor
+from bench import commit_floor, wake_floor
 from bench.chatserver_driver import _authenticated, _request
 from bench.chatserver_setup import BENCH_PNR, ENTRANCE, POOL, STAFF_PASSWORD, prepare
 from bench.chatserver_setup import staff_username as bench_staff
@@ -748,6 +753,10 @@ def main(argv: list[str] | None = None) -> int:
         # The disk's floor under the commit a claim waits for, in the same folder.
         floor = commit_floor.measure(Path(tmp))
     print(json.dumps({"bench": "commit_floor", **asdict(floor)}), flush=True)
+    # The CPU's: the same small work hot and after an idle gap as long as the
+    # claims' (a claim reaches an idle server).
+    wake = wake_floor.measure(_wake_rounds(args), min(1.0, 1 / args.claim_rate))
+    print(json.dumps({"bench": "wake_floor", **asdict(wake)}), flush=True)
     print(json.dumps({"bench": "scale_queue", "part": "server_side", **server_side}), flush=True)
     a: Phase = live["a"]
     b: Phase = live["b"]
@@ -789,8 +798,14 @@ def main(argv: list[str] | None = None) -> int:
     print()
     line["server_side"] = server_side
     line["commit_floor"] = asdict(floor)
+    line["wake_floor"] = asdict(wake)
     print(report(args, every, sampled, line, a, b, stale))
     return 0
+
+
+def _wake_rounds(args: argparse.Namespace) -> int:
+    """As many as a phase has claims, within [20, 200]."""
+    return max(20, min(200, round(float(args.claim_rate) * float(args.duration))))
 
 
 def _server_side(path: Path, windows: dict[str, tuple[int, int]]) -> dict[str, Any]:
@@ -886,6 +901,12 @@ def report(
                 line["commit_floor"]["max_ms"],
             ),
         ),
+        (
+            "CPU floor: the same small work hot / after an idle gap like the claims' p50; p99 (µs)",
+            f"{line['wake_floor']['hot_p50_us']:.1f} / {line['wake_floor']['woken_p50_us']:.1f}; "
+            f"{line['wake_floor']['hot_p99_us']:.1f} / {line['wake_floor']['woken_p99_us']:.1f} "
+            f"({line['wake_floor']['woken_over_hot_p50']:.1f}× at p50)",
+        ),
         ("A / B: ping round trip p50 (ms)", f"{a.ping_p50_ms:.3f} / {b.ping_p50_ms:.3f}"),
         (
             "A / B: group commit mean; max ≤ (ms)",
@@ -948,7 +969,8 @@ def report(
             f"in the server p99 {sa['p99_ms']:.2f} ms (A), {sb['p99_ms']:.2f} ms (B), of "
             f"which waiting for the group commit p99 {sb['commit_p99_ms']:.2f} ms (B); client "
             f"round trip p99 {a.claim_p99_ms:.2f} / {b.claim_p99_ms:.2f} ms; disk floor (one "
-            f"one-row commit alone) p99 {line['commit_floor']['p99_ms']:.2f} ms",
+            f"one-row commit alone) p99 {line['commit_floor']['p99_ms']:.2f} ms; woken CPU "
+            f"{line['wake_floor']['woken_over_hot_p50']:.1f}× slower than hot",
             server_p99 <= TARGET_CLAIM_P99_MS,
         ),
         (

@@ -79,6 +79,11 @@ def test_scale_queue_tiny(tmp_path: Path) -> None:
     assert floor["commits"] == 200
     assert 0 < floor["p50_ms"] <= floor["p99_ms"] <= floor["max_ms"]
     assert "disk floor" in out
+    (wake,) = [line for line in lines if line.get("bench") == "wake_floor"]
+    assert wake["rounds"] == 20 and wake["interval_s"] == 0.1  # 10 claims/s for 2 s
+    assert 0 < wake["hot_p50_us"] <= wake["hot_p99_us"]
+    assert 0 < wake["woken_p50_us"] <= wake["woken_p99_us"]
+    assert "CPU floor" in out
     (server_side,) = [line for line in lines if line.get("part") == "server_side"]
     stages = ["queued", "to_thread", "transaction", "to_loop", "published"]
     for phase in ("A", "B"):
