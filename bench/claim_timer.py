@@ -71,7 +71,9 @@ def install(out: str) -> None:
         stamps = [time.monotonic_ns(), 0, 0]
         token = _claim.set(stamps)
         try:
-            await original_claim(svc, s, f)
+            pending = original_claim(svc, s, f)
+            if pending is not None:
+                await pending
         finally:
             _claim.reset(token)
 

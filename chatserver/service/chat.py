@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 from chatserver.domain.cases import STAFF_ROOM_SUFFIX
@@ -72,14 +73,28 @@ async def on_unsub(svc: Service, s: ClientSession, f: Unsubscribe) -> None:
     s.send(Ok(re=f.id))
 
 
-async def on_send(svc: Service, s: ClientSession, f: Send) -> None:
+def on_send(svc: Service, s: ClientSession, f: Send) -> Awaitable[None] | None:
+    """A chat message. Most need nothing read first (no attachment; the
+    room's cids in memory): those are posted here and now, without a
+    coroutine (``Service.dispatch``); the others after their reads."""
     if len(f.text) > svc.config.limits.max_text:
         raise DomainError("bad_request", f"text longer than {svc.config.limits.max_text}")
     if not f.text and f.att is None:
         raise DomainError("bad_request", "a message needs text or an attachment")
+    if f.att is not None or not svc.cids_ready(f.room):
+        return _send_after_reads(svc, s, f)
+    _post(svc, s, f)
+    return None
+
+
+async def _send_after_reads(svc: Service, s: ClientSession, f: Send) -> None:
     if f.att is not None:
         await _check_attachment(svc, f.room, f.att)
     await svc.ensure_cids(f.room)
+    _post(svc, s, f)
+
+
+def _post(svc: Service, s: ClientSession, f: Send) -> None:
     posted = svc.state.post(s.principal, f.room, f.cid, f.text, f.att, f.kind)
 
     def ack() -> None:

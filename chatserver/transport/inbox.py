@@ -111,11 +111,14 @@ class Inbox:
                 self._paused = True
                 self._proto.transport.pause_reading()
             return
-        command = self._take(item)
+        # In the connection's context, as a task of its own would be: a
+        # command that needs nothing awaited runs to its end inside _take.
+        context = self._context
+        command = context.run(self._take, item)
         if command is None:
             return
         try:
-            yielded = self._context.run(command.send, None)
+            yielded = context.run(command.send, None)
         except StopIteration:
             return
         self._busy = True
@@ -125,7 +128,7 @@ class Inbox:
 
     def _take(self, item: bytes | dict[str, Any]) -> Command | None:
         """The command a frame starts, or None (a disconnect, a text frame,
-        a frame refused before any command)."""
+        a frame refused before any command, a command already done)."""
         if isinstance(item, bytes):
             return self._command(item)
         kind = item.get("type")  # a message of uvicorn's

@@ -199,8 +199,9 @@ async def _serve(svc: Service, ws: WebSocket, peer: WsPeer, s: ClientSession) ->
         if data is None:
             return
         frame = _admit(svc, peer, s, data)
-        if frame is not None:
-            await svc.dispatch(s, frame)
+        pending = None if frame is None else svc.dispatch(s, frame)
+        if pending is not None:
+            await pending
 
 
 def _admit(svc: Service, peer: WsPeer, s: ClientSession, data: bytes) -> Frame | None:
