@@ -1,4 +1,8 @@
-"""Chat commands: follow rooms, post, page back, typing and read marks."""
+"""Chat commands: follow rooms, post, page back, typing and read marks.
+
+The frequent ones that wait for nothing (ping, typing, read marks, leaving a
+room, most messages) are plain functions, run to their end without a
+coroutine (``Service.dispatch``)."""
 
 from __future__ import annotations
 
@@ -34,7 +38,7 @@ if TYPE_CHECKING:
 TYPING_INTERVAL_S = 1.0
 
 
-async def on_ping(svc: Service, s: ClientSession, f: Ping) -> None:
+def on_ping(svc: Service, s: ClientSession, f: Ping) -> None:
     s.send(Pong(re=f.id, server_time=svc.clock.now_ms()))
 
 
@@ -68,7 +72,7 @@ async def on_sub(svc: Service, s: ClientSession, f: Subscribe) -> None:
         sub.caught_up()
 
 
-async def on_unsub(svc: Service, s: ClientSession, f: Unsubscribe) -> None:
+def on_unsub(svc: Service, s: ClientSession, f: Unsubscribe) -> None:
     svc.hub.unsubscribe(s, f.room)
     s.send(Ok(re=f.id))
 
@@ -138,7 +142,7 @@ async def on_history(svc: Service, s: ClientSession, f: History) -> None:
     s.send(Page(re=f.id, room=f.room, msgs=msgs, more=more))
 
 
-async def on_typing(svc: Service, s: ClientSession, f: TypingC) -> None:
+def on_typing(svc: Service, s: ClientSession, f: TypingC) -> None:
     svc.state.room_access(s.principal, f.room)
     now = svc.clock.monotonic()
     if now - s.typing_at.get(f.room, 0.0) < TYPING_INTERVAL_S:
@@ -148,7 +152,7 @@ async def on_typing(svc: Service, s: ClientSession, f: TypingC) -> None:
     svc.hub.to_room(f.room, data, skip=s.id)
 
 
-async def on_read(svc: Service, s: ClientSession, f: Read) -> None:
+def on_read(svc: Service, s: ClientSession, f: Read) -> None:
     events = svc.state.read(s.principal, f.room, f.seq)
     if events:
         svc.commit(events)
