@@ -173,6 +173,16 @@ class Inbox:
         self._waiting.clear()
         self._idle()
 
+    def release(self) -> None:
+        """The connection has ended: give uvicorn's protocol a queue of its
+        own again. Through this Inbox the protocol held the connection's
+        commands, session and peer, which hold the protocol: a reference
+        cycle, so every closed connection waited for the cyclic collector,
+        and under a day's churn its collections stopped the loop for up to
+        ~100 ms (docs/decisions/0009-what-did-not-pay.md). Anything uvicorn
+        still puts there (a late disconnect) is dropped with the queue."""
+        self._proto.queue = asyncio.Queue()
+
     def _idle(self) -> None:
         self._busy = False
         self._task = None

@@ -38,9 +38,17 @@ def with_raw_send(app: ASGIApp) -> ASGIApp:
     ``WebSocket.send_bytes``."""
 
     async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket":
-            scope[RAW_SEND] = send
-        await app(scope, receive, send)
+        if scope["type"] != "websocket":
+            await app(scope, receive, send)
+            return
+        scope[RAW_SEND] = send
+        try:
+            await app(scope, receive, send)
+        finally:
+            # uvicorn's protocol holds the scope, and ``send`` is bound to the
+            # protocol: left in place, a reference cycle that only the
+            # cyclic collector would free (docs/decisions/0009).
+            scope.pop(RAW_SEND, None)
 
     return wrapped
 

@@ -192,7 +192,10 @@ async def _serve(svc: Service, ws: WebSocket, peer: WsPeer, s: ClientSession) ->
 
     inbox = take_over(raw_send, command, lambda: _refuse_text(peer), peer.gone)
     if inbox is not None:  # uvicorn: each frame handled as it arrives
-        await inbox.done
+        try:
+            await inbox.done
+        finally:
+            inbox.release()
         return
     while True:  # any other server (starlette's TestClient): through receive
         data = await _receive(ws, peer)
