@@ -19,6 +19,7 @@ import uvloop
 
 from chatserver.service.core import Service
 from chatserver.transport.app import create_app
+from chatserver.transport.http_protocol import HttpProtocol
 from chatserver.transport.peer import with_raw_send
 
 
@@ -66,7 +67,7 @@ def serve(service: Service, host: str, port: int, *, ready_line: bool = False) -
         host=host,
         port=port,
         loop="uvloop",
-        http="httptools",
+        http=HttpProtocol,
         ws="websockets-sansio",
         ws_max_size=service.config.limits.max_frame,
         ws_per_message_deflate=False,

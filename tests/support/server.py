@@ -26,6 +26,7 @@ from chatserver.service.core import Service
 from chatserver.service.session import ClientSession
 from chatserver.store import db, migrate
 from chatserver.transport.app import create_app
+from chatserver.transport.http_protocol import HttpProtocol
 from chatserver.transport.peer import RAW_SEND, WsPeer, uvicorn_protocol, with_raw_send
 
 PATIENT = "198501012382"
@@ -80,7 +81,7 @@ async def running_server(
     ucfg = uvicorn.Config(
         app,
         ws="websockets-sansio",
-        http="httptools",
+        http=HttpProtocol,
         ws_max_size=service.config.limits.max_frame,
         ws_per_message_deflate=False,
         ws_ping_interval=None,

@@ -16,6 +16,7 @@ import uvicorn
 from chatserver import config as config_mod
 from chatserver.service.core import Service
 from chatserver.transport.app import create_app
+from chatserver.transport.http_protocol import HttpProtocol
 from tests.support.server import Running, prepare_db
 
 
@@ -32,7 +33,7 @@ async def serving_on(
         uvicorn.Config(
             create_app(service),
             ws="websockets-sansio",
-            http="httptools",
+            http=HttpProtocol,
             ws_max_size=service.config.limits.max_frame,
             ws_per_message_deflate=False,
             ws_ping_interval=None,
