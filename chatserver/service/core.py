@@ -292,9 +292,9 @@ class Service:
 
     async def ensure_cids(self, room_id: str) -> None:
         """Load a recovered room's (sender, cid) map before its first post, once."""
-        room = self.state.rooms.get(room_id)
-        if room is None or room.cids_complete:
+        if self.cids_ready(room_id):
             return
+        room = self.state.rooms[room_id]
         loading = self._cid_loads.get(room_id)
         if loading is not None:
             await asyncio.shield(loading)
