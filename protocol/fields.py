@@ -32,6 +32,13 @@ class Spec:
     def check(self, value: Any) -> Any:
         raise FieldError("no check defined")
 
+    def accepts(self, var: str) -> str | None:
+        """Python source of an expression over the variable ``var`` that is
+        true exactly when ``check`` would return that value unchanged, or
+        None. The codec's builders test it inline and call ``check`` only
+        when it is false (to normalise the value or raise its error)."""
+        return None
+
     def describe(self) -> str:
         return self.wire_type
 
@@ -52,6 +59,9 @@ class Str(Spec):
             raise FieldError(f"length {n} outside {self.min_len}..{self.max_len}")
         return value
 
+    def accepts(self, var: str) -> str:
+        return f"type({var}) is str and {self.min_len} <= len({var}) <= {self.max_len}"
+
     def describe(self) -> str:
         return f"str[{self.min_len}..{self.max_len}]"
 
@@ -67,6 +77,9 @@ class OneOf(Spec):
         if type(value) is not str or value not in self.choices:
             raise FieldError(f"expected one of {', '.join(self.choices)}")
         return value
+
+    def accepts(self, var: str) -> str:
+        return f"type({var}) is str and {var} in {tuple(self.choices)!r}"
 
     def describe(self) -> str:
         return "one of " + ", ".join(f"`{c}`" for c in self.choices)
@@ -88,6 +101,9 @@ class Int(Spec):
         if value < self.lo or value > self.hi:
             raise FieldError(f"{value} outside {self.lo}..{self.hi}")
         return value
+
+    def accepts(self, var: str) -> str:
+        return f"type({var}) is int and {int(self.lo)} <= {var} <= {int(self.hi)}"
 
     def describe(self) -> str:
         return f"int[{self.lo}..{self.hi}]"
@@ -120,6 +136,9 @@ class Bool(Spec):
         if type(value) is not bool:
             raise FieldError(f"expected bool, got {_kind(value)}")
         return value
+
+    def accepts(self, var: str) -> str:
+        return f"type({var}) is bool"
 
     def describe(self) -> str:
         return "bool"

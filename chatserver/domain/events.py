@@ -3,12 +3,11 @@ committed, to subscribers. Plain immutable values, no behaviour."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from chatserver.domain.cases import Case
+from chatserver.domain.value import value
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class ChatMessage:
     room: str
     seq: int
@@ -22,19 +21,19 @@ class ChatMessage:
     kind: str = "text"
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class MessagePosted:
     message: ChatMessage
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class ReadMoved:
     room: str
     who: str
     seq: int
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class ParticipantAdded:
     room: str
     user_id: str
@@ -42,7 +41,7 @@ class ParticipantAdded:
     at: int
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class CaseChanged:
     """A case was created or changed. ``case`` is a snapshot after the change;
     ``action`` is the transition (see cases.TRANSITIONS) or "create"."""
@@ -54,7 +53,7 @@ class CaseChanged:
     note: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class ConsultAdded:
     """A staff member or a pool (``pool:<key>``) was asked about a case."""
 
