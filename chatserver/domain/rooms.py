@@ -90,7 +90,8 @@ class Room:
         return msg
 
     def mark_committed(self, msg: ChatMessage) -> None:
-        self.committed = max(self.committed, msg.seq)
+        if msg.seq > self.committed:
+            self.committed = msg.seq
         self.recent.append(msg)
 
     def recent_after(self, after: int) -> list[ChatMessage] | None:

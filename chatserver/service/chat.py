@@ -104,18 +104,17 @@ def _post(svc: Service, s: ClientSession, f: Send) -> None:
     def ack() -> None:
         s.peer.push(encode_ack(f.id, f.room, f.cid, posted.seq, posted.ts))
 
-    extra = []
+    extra: tuple[records.Op, ...] = ()
     if posted.new and f.room.endswith(STAFF_ROOM_SUFFIX):
         # A consultant's answer in the staff thread ends their invitation.
         case_id = f.room[: -len(STAFF_ROOM_SUFFIX)]
         invited = svc.state.consultants.get(case_id, frozenset())
         pools = [f"pool:{p}" for p in s.principal.pools if f"pool:{p}" in invited]
         if s.principal.user_id in invited or pools:
-            extra.append(
-                records.consult_answered(
-                    case_id, s.principal.user_id, pools[0] if pools else "", posted.ts
-                )
+            answered = records.consult_answered(
+                case_id, s.principal.user_id, pools[0] if pools else "", posted.ts
             )
+            extra = (answered,)
 
     # A resend of a known cid commits nothing; its ack still waits until the
     # original is durable (the empty job sits behind it in the writer's queue).

@@ -114,7 +114,10 @@ class Inbox:
         # In the connection's context, as a task of its own would be: a
         # command that needs nothing awaited runs to its end inside _take.
         context = self._context
-        command = context.run(self._take, item)
+        if type(item) is bytes:  # a binary frame's payload: nearly every frame
+            command = context.run(self._command, item)
+        else:
+            command = context.run(self._take, item)
         if command is None:
             return
         try:
