@@ -90,8 +90,7 @@ class Room:
         return msg
 
     def mark_committed(self, msg: ChatMessage) -> None:
-        if msg.seq > self.committed:
-            self.committed = msg.seq
+        self.committed = max(self.committed, msg.seq)
         self.recent.append(msg)
 
     def recent_after(self, after: int) -> list[ChatMessage] | None:
