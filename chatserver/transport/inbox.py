@@ -112,7 +112,7 @@ class Inbox:
                 self._proto.transport.pause_reading()
             return
         # In the connection's context, as a task of its own would be: a
-        # command that needs nothing awaited runs to its end inside _take.
+        # command that needs nothing awaited runs to its end right here.
         context = self._context
         if type(item) is bytes:  # a binary frame's payload: nearly every frame
             command = context.run(self._command, item)
