@@ -197,6 +197,13 @@ def _measure(
         kind = "event loop" if tid == server.pid else label
         threads[kind] += spent / wall
     row["thread_cores"] = {k: round(v, 3) for k, v in threads.items() if v >= 0.005}
+    # Thread CPU is taken over the whole run (set-up and drain too): per
+    # message, divide by what was received, not by the load's rate.
+    received = row.get("received")
+    if isinstance(received, int) and received:
+        row["thread_us_per_msg"] = {
+            k: round(v * wall / received * 1e6, 2) for k, v in threads.items() if v >= 0.005
+        }
     if gc_after:
         for gen in ("0", "1", "2"):
             n = gc_after[gen]["n"] - gc_before.get(gen, {}).get("n", 0)
