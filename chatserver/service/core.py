@@ -491,15 +491,11 @@ class Service:
         for p in payloads:
             if p.after is not None:
                 p.after()
-            cases: dict[str, Case] | None = None
+            cases: dict[str, Case] = {}
             for ev in p.events:
                 self._publish(ev)
                 if isinstance(ev, CaseChanged):
-                    if cases is None:
-                        cases = {}
                     cases[ev.case.id] = ev.case
-            if cases is None:
-                continue  # a chat message, mostly
             # One push per case per command: its state after the whole command
             # (opening a case is "created" then "queued"; only "queued" is news).
             for case in cases.values():

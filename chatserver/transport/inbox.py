@@ -114,10 +114,7 @@ class Inbox:
         # In the connection's context, as a task of its own would be: a
         # command that needs nothing awaited runs to its end right here.
         context = self._context
-        if type(item) is bytes:  # a binary frame's payload: nearly every frame
-            command = context.run(self._command, item)
-        else:
-            command = context.run(self._take, item)
+        command = context.run(self._take, item)
         if command is None:
             return
         try:
