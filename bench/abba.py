@@ -31,7 +31,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -173,7 +173,10 @@ def measure(directory: Path, point: Sequence[str]) -> Row:
 
 
 def run(
-    versions: tuple[Path, Path], point: Sequence[str], cycles: int, emit: Any = print
+    versions: tuple[Path, Path],
+    point: Sequence[str],
+    cycles: int,
+    emit: Callable[[str], object] = print,
 ) -> list[Row]:
     runs: list[Row] = []
     for cycle, variant in order(cycles):

@@ -196,14 +196,13 @@ def _measure(
         spent = seconds - cpu_before.get(tid, (label, 0.0))[1]
         kind = "event loop" if tid == server.pid else label
         threads[kind] += spent / wall
-    row["thread_cores"] = {k: round(v, 3) for k, v in threads.items() if v >= 0.005}
+    busy = {k: v for k, v in threads.items() if v >= 0.005}
+    row["thread_cores"] = {k: round(v, 3) for k, v in busy.items()}
     # Thread CPU is taken over the whole run (set-up and drain too): per
     # message, divide by what was received, not by the load's rate.
     received = row.get("received")
     if isinstance(received, int) and received:
-        row["thread_us_per_msg"] = {
-            k: round(v * wall / received * 1e6, 2) for k, v in threads.items() if v >= 0.005
-        }
+        row["thread_us_per_msg"] = {k: round(v * wall / received * 1e6, 2) for k, v in busy.items()}
     if gc_after:
         for gen in ("0", "1", "2"):
             n = gc_after[gen]["n"] - gc_before.get(gen, {}).get("n", 0)
