@@ -400,6 +400,7 @@ def environment(plan: Plan, servers: Sequence[ServerSpec]) -> Row:
         "bench": "env",
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "python": platform.python_version(),
+        "interpreter": interpreter(),
         "cpus": os.cpu_count(),
         "server_cpus": sorted(plan.server_cpus) if plan.server_cpus else None,
         "load_cpus": sorted(plan.load_cpus) if plan.load_cpus else None,
@@ -420,6 +421,21 @@ def environment(plan: Plan, servers: Sequence[ServerSpec]) -> Row:
             "window": plan.window,
             "idle_connections": plan.idle_connections,
         },
+    }
+
+
+def interpreter() -> Row:
+    """Which build of Python ran the servers and the load: the same code runs
+    22-29% slower on a build without PGO and with libpython as a shared
+    library (docs/decisions/0012-an-optimized-interpreter.md)."""
+    try:  # a build's config may say shared while its binary has libpython linked in
+        maps = Path("/proc/self/maps").read_text()
+    except OSError:
+        maps = ""
+    return {
+        "executable": getattr(sys, "_base_executable", sys.executable),
+        "build": " ".join(platform.python_build()),
+        "libpython_shared": "libpython" in maps,
     }
 
 

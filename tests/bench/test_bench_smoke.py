@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from bench.server_proc import ServerProc
 
@@ -42,3 +43,18 @@ def test_loadgen_through_bare_relay() -> None:
     assert result["received"] == result["sent"]
     assert result["lost"] == 0
     assert result["errors"] == 0
+
+
+def test_the_env_line_names_the_interpreter_and_how_libpython_is_linked() -> None:
+    from bench.transport import interpreter
+
+    here = interpreter()
+    executable = str(here["executable"])
+    assert Path(executable).exists()
+    # Ask a child of the same interpreter what it maps: the record must agree.
+    probe = "from pathlib import Path; print('libpython' in Path('/proc/self/maps').read_text())"
+    mapped = subprocess.run(
+        [executable, "-c", probe], capture_output=True, text=True, timeout=30, check=True
+    ).stdout.strip()
+    assert here["libpython_shared"] is (mapped == "True")
+    assert here["build"]
