@@ -12,7 +12,9 @@ its uncommitted changes) or a git revision, checked out into a temporary
 worktree that is removed afterwards. Each run is started with the checkout as
 its working directory, which Python puts first on the import path, so both
 the load point and the server it starts run that version's code (with this
-interpreter and its installed packages).
+interpreter and its installed packages, or with the one ``--python-a`` or
+``--python-b`` names: two builds of Python are compared the same way,
+docs/decisions/0012-an-optimized-interpreter.md).
 
 Prints one JSON line per run, one JSON line of summary (the medians of each
 version, B's change against A per cycle, and in how many cycles B was
@@ -20,6 +22,7 @@ ahead), then a Markdown table.
 
     python -m bench.abba 66ad2ff HEAD                 # 4 cycles, ~4.5 min
     python -m bench.abba HEAD . --cycles 6 --rate 10000
+    python -m bench.abba HEAD HEAD --python-a /tmp/venv-other/bin/python
 """
 
 from __future__ import annotations
@@ -153,10 +156,11 @@ def checkout(version: str, scratch: Path, repo: Path | None = None) -> Iterator[
         )
 
 
-def measure(directory: Path, point: Sequence[str]) -> Row:
-    """One ``bench.profile_chatserver`` run of the code in ``directory``."""
+def measure(directory: Path, point: Sequence[str], python: str = sys.executable) -> Row:
+    """One ``bench.profile_chatserver`` run of the code in ``directory`` on
+    the interpreter ``python`` (which runs the server and the load too)."""
     done = subprocess.run(
-        [sys.executable, "-m", "bench.profile_chatserver", *point],
+        [python, "-m", "bench.profile_chatserver", *point],
         cwd=directory,
         capture_output=True,
         text=True,
@@ -177,12 +181,13 @@ def run(
     point: Sequence[str],
     cycles: int,
     emit: Callable[[str], object] = print,
+    pythons: tuple[str, str] = (sys.executable, sys.executable),
 ) -> list[Row]:
     runs: list[Row] = []
     for cycle, variant in order(cycles):
-        directory = versions[0] if variant == "A" else versions[1]
+        i = 0 if variant == "A" else 1
         row = {"bench": "abba", "cycle": cycle, "variant": variant}
-        row.update(per_thread(measure(directory, point)))
+        row.update(per_thread(measure(versions[i], point, pythons[i])))
         emit(json.dumps(row))
         runs.append(row)
     return runs
@@ -197,6 +202,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--cycles", type=int, default=4, help=f"A B B A cycles (≤ {MAX_CYCLES})")
     parser.add_argument("--duration", type=float, default=6.0, help="seconds of load per run")
     parser.add_argument("--rate", type=float, help="offered msgs/s instead of saturating")
+    for v in ("a", "b"):
+        parser.add_argument(
+            f"--python-{v}",
+            default=sys.executable,
+            help=f"the interpreter of version {v.upper()} (a venv's python with the "
+            "project's packages; default: this one)",
+        )
     return parser
 
 
@@ -210,11 +222,15 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="abba-") as folder:
         scratch = Path(folder)
         with checkout(args.a, scratch) as a, checkout(args.b, scratch) as b:
-            runs = run((a, b), point, args.cycles)
+            runs = run((a, b), point, args.cycles, pythons=(args.python_a, args.python_b))
     summary = summarize(runs)
     print(json.dumps(summary))
     print()
-    print(table(summary, (args.a, args.b)))
+    names = [
+        name if python == sys.executable else f"{name} on {python}"
+        for name, python in ((args.a, args.python_a), (args.b, args.python_b))
+    ]
+    print(table(summary, (names[0], names[1])))
     return 0
 
 

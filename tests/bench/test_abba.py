@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -108,3 +109,18 @@ def test_one_cycle_against_the_server() -> None:
     summary = abba.summarize(runs)
     assert len(summary["change_per_cycle_pct"]["server_cpu_us_per_msg"]) == 1
     json.dumps(summary)  # machine-readable as printed
+
+
+def test_a_version_runs_on_the_interpreter_it_names(tmp_path: Path) -> None:
+    """``--python-b`` (here a wrapper that logs and hands over to this
+    interpreter) is what runs the load point, with the version's code."""
+    log = tmp_path / "calls.txt"
+    wrapper = tmp_path / "python"
+    wrapper.write_text(f'#!/bin/sh\necho "$PWD $*" >> {log}\nexec {sys.executable} "$@"\n')
+    wrapper.chmod(0o755)
+    row = abba.measure(ROOT, ["--duration", "1", "--saturate"], python=str(wrapper))
+    assert row["achieved_rate"] > 0
+    assert log.read_text().split() == [str(ROOT), "-m", "bench.profile_chatserver",
+                                       "--duration", "1", "--saturate"]  # fmt: skip
+    parsed = abba.build_parser().parse_args(["A", "B", "--python-b", str(wrapper)])
+    assert (parsed.python_a, parsed.python_b) == (sys.executable, str(wrapper))
