@@ -1,9 +1,9 @@
 # Two commands on a fresh machine: `make run` and `make test` (README).
 # The interpreter .venv is made from: Debian's own python3.11 where it can make
 # a venv, else python3 from PATH (`make PY=... setup` to choose). Debian builds
-# it with PGO and LTO and links libpython into the binary; the server used
-# 22-29% less CPU per message on it than on a plain source build such as
-# pyenv's default (docs/decisions/0012-an-optimized-interpreter.md).
+# it with LTO/PGO and links libpython into the binary; the server used 6-11%
+# less CPU per message on it than on a plain source build with a shared
+# libpython such as pyenv's default (docs/decisions/0012-an-optimized-interpreter.md).
 SYSTEM_PY := /usr/bin/python3.11
 ifeq ($(origin PY),undefined)
 PY := $(shell $(SYSTEM_PY) -c 'import ensurepip, venv' 2>/dev/null && echo $(SYSTEM_PY) || echo python3)

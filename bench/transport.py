@@ -426,7 +426,7 @@ def environment(plan: Plan, servers: Sequence[ServerSpec]) -> Row:
 
 def interpreter() -> Row:
     """Which build of Python ran the servers and the load: the same code runs
-    22-29% slower on a build without PGO and with libpython as a shared
+    6-11% slower on a build without PGO and with libpython as a shared
     library (docs/decisions/0012-an-optimized-interpreter.md)."""
     try:  # a build's config may say shared while its binary has libpython linked in
         maps = Path("/proc/self/maps").read_text()
