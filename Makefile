@@ -17,7 +17,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 DB ?= var/chatserver.sqlite3
 
-.PHONY: run test lint typecheck check bench clean setup widget chromium
+.PHONY: run test lint typecheck check bench clean setup widget chromium FORCE
 
 WIDGET := clients/widget
 WIDGET_STAMP := $(WIDGET)/dist/.built
